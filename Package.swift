@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// srgan-dist: data-parallel SRGAN training on CPU clusters.
+//
+// Layers of the package, lowest first (a target only imports targets above it in this list):
+//   C edges      CBLAS, CMPI, CLZ4, CLibPNG (system libraries found by pkg-config) and
+//                CPNGShim (libpng's setjmp error handling, which Swift cannot express)
+//   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
+//   srgan-dist   the command line (one file per subcommand)
+// Later issues add SRModels, SRData, SRDistributed and SRTrain between SRCore and the executable.
+import PackageDescription
+
+let package = Package(
+    name: "srgan-dist",
+    products: [
+        .executable(name: "srgan-dist", targets: ["srgan-dist"]),
+        .library(name: "SRCore", targets: ["SRCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C edges: module maps and static-inline shims only.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4",
+                       providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
+
+        // Numeric core.
+        .target(name: "SRCore", dependencies: ["CBLAS"]),
+
+        // The command line.
+        .executableTarget(
+            name: "srgan-dist",
+            dependencies: [
+                "SRCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "SRCoreTests", dependencies: ["SRCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
+        // Runs the release binary; depends on the executable so it is built first.
+        .testTarget(name: "CLITests", dependencies: ["srgan-dist"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

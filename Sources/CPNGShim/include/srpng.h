@@ -1,0 +1,33 @@
+// PNG decode/encode through libpng with its setjmp error handling kept on the C side.
+// Every function returns 0 on success and -1 on failure; on failure `message` holds one line
+// (libpng's own words, or ours) and nothing is leaked.
+#ifndef SRGAN_SRPNG_H
+#define SRGAN_SRPNG_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint32_t width;
+    uint32_t height;
+    uint8_t *pixels;         // RGB8, row-major, width*height*3 bytes; free with srpng_free
+    int source_bit_depth;    // bit depth stored in the file (1, 2, 4, 8 or 16)
+    int source_color_type;   // PNG colour type stored in the file (0 gray, 2 RGB, 3 palette, 4 GA, 6 RGBA)
+    int source_interlaced;   // 1 if the file is Adam7-interlaced
+} srpng_image;
+
+// Decodes any PNG (8/16 bit; gray, gray+alpha, palette, RGB, RGBA; interlaced or not) to RGB8:
+// gray becomes three equal channels, alpha is dropped, 16-bit samples are scaled to 8 bits.
+// Files whose width*height exceeds max_pixels are refused before any pixel memory is allocated.
+int srpng_read_rgb8(const char *path, uint64_t max_pixels, srpng_image *out,
+                    char *message, size_t message_size);
+
+// Reads only the header: width, height and the source fields of `out` (pixels stays NULL).
+int srpng_read_header(const char *path, srpng_image *out, char *message, size_t message_size);
+
+// Encodes 8-bit pixels (channels 1 = gray, 3 = RGB), row-major, to a PNG file at `path`.
+int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                 int channels, char *message, size_t message_size);
+
+void srpng_free(uint8_t *pixels);
+
+#endif

@@ -1,0 +1,79 @@
+// Convolution by im2col + one sgemm per image (Caffe's scheme); 1x1 stride-1 convolutions skip
+// im2col. The plain-loop reference in ConvReference.swift is the specification these must match.
+
+/// The (C*KH*KW, OH*OW) patch matrix of one image: im2col into `columns`, or the image itself
+/// when the convolution is pointwise (columns is nil then).
+@inline(__always)
+private func patchMatrix(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>?,
+                         _ g: ConvGeometry) -> UnsafePointer<Float> {
+    guard let columns else { return image }
+    im2col(image, columns, g)
+    return UnsafePointer(columns)
+}
+
+/// output (N,OC,OH,OW) = conv(input (N,C,H,W), weight (OC,C,KH,KW)) + bias (OC)
+public func convForward(
+    output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry
+) {
+    let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.patchSize * g.outPlane)
+    defer { columns?.deallocate() }
+    for n in 0..<g.batch {
+        let image = input + n * g.inChannels * g.inPlane
+        let out = output + n * g.outChannels * g.outPlane
+        let matrix = patchMatrix(image, columns, g)
+        // out (OC, OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, OH*OW)
+        gemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
+             a: weight, b: matrix, beta: 0, c: out)
+        if let bias {
+            for oc in 0..<g.outChannels {
+                let value = bias[oc]
+                let plane = out + oc * g.outPlane
+                for i in 0..<g.outPlane { plane[i] += value }
+            }
+        }
+    }
+}
+
+/// Given outputGrad (N,OC,OH,OW): weightGrad (OC,C,KH,KW) += dL/dW, biasGrad (OC) += dL/db, and,
+/// when inputGrad is non-nil, inputGrad (N,C,H,W) = dL/dx (overwritten).
+public func convBackward(
+    inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>,
+    biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
+    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry
+) {
+    let columnCount = g.patchSize * g.outPlane
+    let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
+    defer { columns?.deallocate() }
+    let columnGrad = (g.isPointwise || inputGrad == nil)
+        ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
+    defer { columnGrad?.deallocate() }
+    for n in 0..<g.batch {
+        let image = input + n * g.inChannels * g.inPlane
+        let outGrad = outputGrad + n * g.outChannels * g.outPlane
+        let matrix = patchMatrix(image, columns, g)
+        // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
+        gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
+             a: outGrad, b: matrix, beta: 1, c: weightGrad)
+        if let biasGrad {
+            for oc in 0..<g.outChannels {
+                let plane = outGrad + oc * g.outPlane
+                var sum: Float = 0
+                for i in 0..<g.outPlane { sum += plane[i] }
+                biasGrad[oc] += sum
+            }
+        }
+        guard let inputGrad else { continue }
+        let imageGrad = inputGrad + n * g.inChannels * g.inPlane
+        // columnGrad (C*KH*KW, OH*OW) = weight^T (C*KH*KW, OC) x outGrad (OC, OH*OW)
+        if let columnGrad {
+            gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
+                 a: weight, b: outGrad, beta: 0, c: columnGrad)
+            imageGrad.update(repeating: 0, count: g.inChannels * g.inPlane)
+            col2imAdd(columnGrad, imageGrad, g)
+        } else {
+            gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
+                 a: weight, b: outGrad, beta: 0, c: imageGrad)
+        }
+    }
+}

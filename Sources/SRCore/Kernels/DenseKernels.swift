@@ -1,0 +1,33 @@
+// Fully connected layer in torch.nn.Linear's layout: weight (OUT, IN), y = x W^T + b.
+
+/// y (N,OUT) = x (N,IN) x weight^T (IN,OUT) + bias (OUT)
+public func denseForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
+                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                         batch: Int, inFeatures: Int, outFeatures: Int) {
+    gemm(.none, .transposed, m: batch, n: outFeatures, k: inFeatures, a: x, b: weight, beta: 0, c: y)
+    if let bias {
+        for n in 0..<batch {
+            let row = y + n * outFeatures
+            for o in 0..<outFeatures { row[o] += bias[o] }
+        }
+    }
+}
+
+/// weightGrad (OUT,IN) += dy^T x; biasGrad (OUT) += sum_n dy; inputGrad (N,IN) = dy W (overwritten).
+public func denseBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>,
+                          biasGrad: UnsafeMutablePointer<Float>?, outputGrad dy: UnsafePointer<Float>,
+                          input x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                          batch: Int, inFeatures: Int, outFeatures: Int) {
+    // weightGrad (OUT, IN) += dy^T (OUT, N) x x (N, IN)
+    gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: batch, a: dy, b: x, beta: 1, c: weightGrad)
+    if let biasGrad {
+        for n in 0..<batch {
+            let row = dy + n * outFeatures
+            for o in 0..<outFeatures { biasGrad[o] += row[o] }
+        }
+    }
+    if let inputGrad {
+        // inputGrad (N, IN) = dy (N, OUT) x weight (OUT, IN)
+        gemm(.none, .none, m: batch, n: inFeatures, k: outFeatures, a: dy, b: weight, beta: 0, c: inputGrad)
+    }
+}

@@ -1,0 +1,81 @@
+// torch.nn.BatchNorm2d(C, eps 1e-5, momentum 0.1): parameters `name.weight` (gamma) and
+// `name.bias` (beta); buffers `name.running_mean`, `name.running_var` in a separate store (they
+// take no gradient), and `num_batches_tracked` counted here.
+
+public final class BatchNorm2d: Layer {
+    public let channels: Int
+    public let eps: Float
+    public let momentum: Float
+    public let gamma: ParameterSlot, beta: ParameterSlot
+    public let runningMean: ParameterSlot, runningVar: ParameterSlot
+    /// Training-mode forward passes so far (PyTorch's num_batches_tracked).
+    public var numBatchesTracked: Int = 0
+    private let parameters: ParameterStore
+    private let buffers: ParameterStore
+    private var input: Tensor?
+    private var mean: Tensor?, invStd: Tensor?
+    private var usedBatchStatistics = true
+
+    public init(_ parameters: ParameterStore, buffers: ParameterStore, _ name: String, channels: Int,
+                eps: Float = 1e-5, momentum: Float = 0.1) {
+        self.parameters = parameters
+        self.buffers = buffers
+        self.channels = channels
+        self.eps = eps
+        self.momentum = momentum
+        gamma = parameters.register("\(name).weight", shape: [channels])
+        beta = parameters.register("\(name).bias", shape: [channels])
+        runningMean = buffers.register("\(name).running_mean", shape: [channels])
+        runningVar = buffers.register("\(name).running_var", shape: [channels])
+        parameters.value(gamma).fill(1)
+        buffers.value(runningVar).fill(1)
+    }
+
+    // input (N,C,H,W) -> output (N,C,H,W)
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        precondition(input.shape.count == 4 && input.c == channels, "BatchNorm2d(\(channels)) given \(input)")
+        let output = Tensor(shape: input.shape)
+        let plane = input.h * input.w
+        let mean = Tensor(shape: [channels]), invStd = Tensor(shape: [channels])
+        let gammaPointer = parameters.values + gamma.offset, betaPointer = parameters.values + beta.offset
+        if mode.usesBatchStatistics {
+            batchNormForwardTraining(
+                output: output.data, mean: mean.data, invStd: invStd.data,
+                runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
+                input: input.data, gamma: gammaPointer, beta: betaPointer,
+                batch: input.n, channels: channels, plane: plane, eps: eps, momentum: momentum)
+            numBatchesTracked += 1
+        } else {
+            batchNormForwardInference(
+                output: output.data, input: input.data,
+                runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
+                gamma: gammaPointer, beta: betaPointer,
+                batch: input.n, channels: channels, plane: plane, eps: eps)
+            for c in 0..<channels {
+                mean[c] = buffers.values[runningMean.offset + c]
+                invStd[c] = 1 / (buffers.values[runningVar.offset + c] + eps).squareRoot()
+            }
+        }
+        if mode.recordsForBackward {
+            self.input = input
+            self.mean = mean
+            self.invStd = invStd
+            usedBatchStatistics = mode.usesBatchStatistics
+        } else {
+            self.input = nil
+        }
+        return output
+    }
+
+    public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
+        let input = cached(self.input, "BatchNorm2d")
+        let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
+        batchNormBackward(
+            inputGrad: inputGrad?.data, gammaGrad: parameters.grads + gamma.offset,
+            betaGrad: parameters.grads + beta.offset, outputGrad: outputGrad.data, input: input.data,
+            mean: cached(mean, "BatchNorm2d").data, invStd: cached(invStd, "BatchNorm2d").data,
+            gamma: parameters.values + gamma.offset, batch: input.n, channels: channels,
+            plane: input.h * input.w, batchStatistics: usedBatchStatistics)
+        return inputGrad
+    }
+}

@@ -1,0 +1,75 @@
+// torch.nn.Conv2d: weight (OC, C, KH, KW), bias (OC), zero padding.
+
+import Foundation
+
+public final class Conv2d: Layer {
+    public enum Kernel: Sendable { case gemm, reference }
+
+    public let inChannels: Int, outChannels: Int
+    public let kernelSize: Int, stride: Int, padding: Int
+    public let weight: ParameterSlot
+    public let bias: ParameterSlot?
+    public var kernel: Kernel = .gemm
+    private let store: ParameterStore
+    private var input: Tensor?
+
+    /// Registers `name.weight` and `name.bias` and initialises them as PyTorch does by default:
+    /// U(-1/sqrt(fanIn), 1/sqrt(fanIn)). Padding defaults to "same" for odd kernels at stride 1.
+    public init(_ store: ParameterStore, _ name: String, inChannels: Int, outChannels: Int,
+                kernelSize: Int, stride: Int = 1, padding: Int? = nil, bias: Bool = true,
+                rng: inout SeededRandom) {
+        self.store = store
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding ?? kernelSize / 2
+        weight = store.register("\(name).weight", shape: [outChannels, inChannels, kernelSize, kernelSize])
+        self.bias = bias ? store.register("\(name).bias", shape: [outChannels]) : nil
+        let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
+        rng.fillUniform(store.value(weight), -bound, bound)
+        if let slot = self.bias { rng.fillUniform(store.value(slot), -bound, bound) }
+    }
+
+    public func geometry(for input: Tensor) -> ConvGeometry {
+        precondition(input.shape.count == 4 && input.c == inChannels,
+                     "Conv2d(\(inChannels)->\(outChannels)) given \(input)")
+        return ConvGeometry(batch: input.n, inChannels: inChannels, inHeight: input.h, inWidth: input.w,
+                            outChannels: outChannels, kernelHeight: kernelSize, kernelWidth: kernelSize,
+                            stride: stride, padding: padding)
+    }
+
+    // input (N,C,H,W) -> output (N,OC,OH,OW)
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        let g = geometry(for: input)
+        let output = Tensor(shape: [g.batch, outChannels, g.outHeight, g.outWidth])
+        let biasPointer = bias.map { UnsafePointer(store.values + $0.offset) }
+        let weightPointer = UnsafePointer(store.values + weight.offset)
+        switch kernel {
+        case .gemm:
+            convForward(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
+        case .reference:
+            convForwardReference(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
+        }
+        self.input = mode.recordsForBackward ? input : nil
+        return output
+    }
+
+    public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
+        let input = cached(self.input, "Conv2d")
+        let g = geometry(for: input)
+        let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
+        let biasGrad = bias.map { store.grads + $0.offset }
+        let weightPointer = UnsafePointer(store.values + weight.offset)
+        switch kernel {
+        case .gemm:
+            convBackward(inputGrad: inputGrad?.data, weightGrad: store.grads + weight.offset, biasGrad: biasGrad,
+                         outputGrad: outputGrad.data, input: input.data, weight: weightPointer, g)
+        case .reference:
+            convBackwardReference(inputGrad: inputGrad?.data, weightGrad: store.grads + weight.offset,
+                                  biasGrad: biasGrad, outputGrad: outputGrad.data, input: input.data,
+                                  weight: weightPointer, g)
+        }
+        return inputGrad
+    }
+}

@@ -1,0 +1,79 @@
+// Parameter memory for one network: every parameter is a slice of ONE contiguous float buffer,
+// described by a named layout (name, shape, offset). Gradients live in a second buffer with the
+// same layout, and Adam's moments use it too, so a gradient all-reduce is one call over `grads`,
+// the optimizer is one flat loop, and a checkpoint is one walk over `layout`.
+//
+// Layers register their parameters while the network is built (the buffers grow then); after
+// that, layers reach their slices through `ParameterSlot.offset`, never through cached pointers.
+
+public struct ParameterSlot: Equatable, Sendable {
+    public let name: String
+    public let shape: [Int]
+    public let offset: Int
+    public var count: Int { shape.reduce(1, *) }
+}
+
+public final class ParameterStore {
+    public private(set) var layout: [ParameterSlot] = []
+    public private(set) var count: Int = 0
+    /// Parameter values, `count` floats.
+    public private(set) var values: UnsafeMutablePointer<Float>
+    /// Gradients, same layout as `values`. Backward passes add into it; `zeroGrads` clears it.
+    public private(set) var grads: UnsafeMutablePointer<Float>
+    private var capacity: Int = 0
+    private var slotByName: [String: Int] = [:]
+
+    public init() {
+        values = .allocate(capacity: 1)
+        grads = .allocate(capacity: 1)
+    }
+
+    deinit {
+        values.deallocate()
+        grads.deallocate()
+    }
+
+    /// Adds a parameter named `name` (as PyTorch's state_dict would name it) and returns its slot.
+    /// Values start at zero; `initialize` fills them.
+    @discardableResult
+    public func register(_ name: String, shape: [Int]) -> ParameterSlot {
+        precondition(slotByName[name] == nil, "parameter \(name) registered twice")
+        let slot = ParameterSlot(name: name, shape: shape, offset: count)
+        let newCount = count + slot.count
+        if newCount > capacity { grow(to: max(newCount, capacity * 2)) }
+        values.advanced(by: count).initialize(repeating: 0, count: slot.count)
+        grads.advanced(by: count).initialize(repeating: 0, count: slot.count)
+        slotByName[name] = layout.count
+        layout.append(slot)
+        count = newCount
+        return slot
+    }
+
+    private func grow(to newCapacity: Int) {
+        let newValues = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
+        let newGrads = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
+        newValues.initialize(from: values, count: count)
+        newGrads.initialize(from: grads, count: count)
+        values.deallocate()
+        grads.deallocate()
+        values = newValues
+        grads = newGrads
+        capacity = newCapacity
+    }
+
+    public func slot(named name: String) -> ParameterSlot? {
+        slotByName[name].map { layout[$0] }
+    }
+
+    /// A tensor view of the parameter's values (valid while no parameter is registered).
+    public func value(_ slot: ParameterSlot) -> Tensor {
+        Tensor(viewOf: values + slot.offset, shape: slot.shape, owner: self)
+    }
+
+    /// A tensor view of the parameter's gradient.
+    public func grad(_ slot: ParameterSlot) -> Tensor {
+        Tensor(viewOf: grads + slot.offset, shape: slot.shape, owner: self)
+    }
+
+    public func zeroGrads() { grads.update(repeating: 0, count: count) }
+}

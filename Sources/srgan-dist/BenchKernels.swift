@@ -1,0 +1,112 @@
+// `srgan-dist bench kernels`: forward and backward time of the convolution shapes SRGAN runs,
+// next to raw sgemm measured in the same run, for each requested BLAS thread count.
+
+import ArgumentParser
+import Foundation
+import SRCore
+
+struct BenchKernels: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "Time the convolution kernels against raw sgemm on SRGAN's shapes.")
+
+    @Option(help: "Images per batch (the paper trains with 16).")
+    var batch = 16
+
+    @Option(help: "Comma-separated BLAS thread counts to measure.")
+    var threads = "1,2"
+
+    @Option(help: "Timed repetitions per measurement (the median is reported).")
+    var repeats = 3
+
+    @Option(help: "Side of the square matrices of the raw sgemm measurement.")
+    var gemmSize = 2048
+
+    func validate() throws {
+        guard batch >= 1, repeats >= 1, gemmSize >= 64 else {
+            throw ValidationError("--batch and --repeats must be at least 1 and --gemm-size at least 64")
+        }
+        guard threadCounts != nil else {
+            throw ValidationError("--threads must be a comma-separated list of positive integers, e.g. 1,2")
+        }
+    }
+
+    var threadCounts: [Int]? {
+        let counts = threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return counts.map { $0! }
+    }
+
+    /// (name, inChannels, outChannels, kernel, map side)
+    static let shapes: [(String, Int, Int, Int, Int)] = [
+        ("conv3x3 64->64 on 24x24 (generator body)", 64, 64, 3, 24),
+        ("conv3x3 64->64 on 48x48 (discriminator)", 64, 64, 3, 48),
+        ("conv3x3 64->256 on 24x24 (upsampler)", 64, 256, 3, 24),
+        ("conv9x9 64->3 on 96x96 (generator output)", 64, 3, 9, 96),
+    ]
+
+    func run() throws {
+        let date = ISO8601DateFormatter().string(from: Date())
+        print("srgan-dist bench kernels, \(date), batch \(batch), median of \(repeats)")
+        print("| threads | kernel | forward ms | forward GFLOP/s | backward ms | backward GFLOP/s | vs sgemm |")
+        print("|---|---|---|---|---|---|---|")
+        for threadCount in threadCounts! {
+            BLASThreads.set(threadCount)
+            let gemmRate = measureGemm()
+            print("| \(threadCount) | sgemm \(gemmSize)x\(gemmSize)x\(gemmSize) | | \(format(gemmRate)) | | | 1.00 |")
+            for (name, inChannels, outChannels, kernel, side) in Self.shapes {
+                let (forwardMs, backwardMs, flops) = measureConv(
+                    inChannels: inChannels, outChannels: outChannels, kernel: kernel, side: side)
+                let forwardRate = flops / forwardMs / 1e6
+                let backwardRate = 2 * flops / backwardMs / 1e6
+                print("| \(threadCount) | \(name) | \(format(forwardMs)) | \(format(forwardRate)) | "
+                      + "\(format(backwardMs)) | \(format(backwardRate)) | "
+                      + "\(String(format: "%.2f", max(forwardRate, backwardRate) / gemmRate)) |")
+            }
+        }
+        print("backward = weight, bias and input gradients (2x the forward FLOPs); "
+              + "'vs sgemm' = the faster direction's GFLOP/s over raw sgemm's")
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    private func median(_ samples: [Double]) -> Double { samples.sorted()[samples.count / 2] }
+
+    private func milliseconds(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    }
+
+    /// GFLOP/s of one large square sgemm.
+    private func measureGemm() -> Double {
+        let n = gemmSize
+        let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
+        var rng = SeededRandom(seed: 1)
+        rng.fillUniform(a, -1, 1)
+        rng.fillUniform(b, -1, 1)
+        let run = { gemm(.none, .none, m: n, n: n, k: n, a: a.data, b: b.data, beta: 0, c: c.data) }
+        run()  // warm-up
+        let ms = median((0..<repeats).map { _ in milliseconds(run) })
+        return 2 * Double(n) * Double(n) * Double(n) / ms / 1e6
+    }
+
+    /// Median forward and backward milliseconds, and the forward FLOPs.
+    private func measureConv(inChannels: Int, outChannels: Int, kernel: Int, side: Int)
+        -> (Double, Double, Double)
+    {
+        var rng = SeededRandom(seed: 2)
+        let store = ParameterStore()
+        let conv = Conv2d(store, "conv", inChannels: inChannels, outChannels: outChannels,
+                          kernelSize: kernel, rng: &rng)
+        let input = Tensor(shape: [batch, inChannels, side, side])
+        rng.fillUniform(input, -1, 1)
+        var output = conv.forward(input)  // warm-up
+        let outputGrad = Tensor(shape: output.shape)
+        rng.fillUniform(outputGrad, -1, 1)
+        _ = conv.backward(outputGrad)
+        let forwardMs = median((0..<repeats).map { _ in milliseconds { output = conv.forward(input) } })
+        let backwardMs = median((0..<repeats).map { _ in milliseconds { _ = conv.backward(outputGrad) } })
+        return (forwardMs, backwardMs, conv.geometry(for: input).forwardFlops)
+    }
+}

@@ -1,0 +1,13 @@
+// The srgan-dist command line. Each subcommand lives in its own file; only subcommands that
+// work are listed here.
+
+import ArgumentParser
+
+@main
+struct SRGANDist: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "srgan-dist",
+        abstract: "Data-parallel SRGAN training on CPU clusters.",
+        version: "0.1.0",
+        subcommands: [Bench.self])
+}

@@ -1,0 +1,90 @@
+import SRCore
+import XCTest
+
+final class ConvTests: XCTestCase {
+    /// (batch, inChannels, outChannels, kernel, stride, padding, height, width)
+    static let geometries: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (2, 3, 4, 3, 1, 1, 5, 7),     // 3x3 same, non-square
+        (2, 3, 5, 3, 2, 1, 7, 6),     // stride 2 (discriminator)
+        (2, 2, 3, 9, 1, 4, 10, 11),   // 9x9 (generator head and tail)
+        (3, 5, 2, 1, 1, 0, 4, 3),     // 1x1: no im2col
+        (1, 2, 2, 3, 2, 0, 6, 5),     // stride 2 without padding, odd output
+        (2, 4, 3, 5, 3, 2, 9, 8),     // stride 3, 5x5
+    ]
+
+    private func makeConv(_ store: ParameterStore, _ g: (Int, Int, Int, Int, Int, Int, Int, Int),
+                          kernel: Conv2d.Kernel) -> Conv2d {
+        var rng = SeededRandom(seed: 11)
+        let conv = Conv2d(store, "conv", inChannels: g.1, outChannels: g.2, kernelSize: g.3, stride: g.4,
+                          padding: g.5, rng: &rng)
+        conv.kernel = kernel
+        return conv
+    }
+
+    func testGemmConvolutionMatchesPlainLoopReference() {
+        for g in Self.geometries {
+            let fastStore = ParameterStore(), referenceStore = ParameterStore()
+            let fast = makeConv(fastStore, g, kernel: .gemm)
+            let reference = makeConv(referenceStore, g, kernel: .reference)
+            var rng = SeededRandom(seed: 12)
+            let input = Tensor(shape: [g.0, g.1, g.6, g.7])
+            rng.fillUniform(input, -1, 1)
+            let yFast = fast.forward(input), yReference = reference.forward(input)
+            XCTAssertEqual(yFast.shape, yReference.shape)
+            assertClose(yFast.toArray(), yReference.toArray(), absolute: 1e-5, relative: 1e-4, "forward \(g)")
+            let upstream = Tensor(shape: yFast.shape)
+            rng.fillUniform(upstream, -1, 1)
+            let dxFast = fast.backward(upstream), dxReference = reference.backward(upstream)
+            assertClose(dxFast.toArray(), dxReference.toArray(), absolute: 1e-5, relative: 1e-4, "dx \(g)")
+            assertClose(grad(fast.weight, of: fastStore), grad(reference.weight, of: referenceStore),
+                        absolute: 1e-4, relative: 1e-4, "dW \(g)")
+            assertClose(grad(fast.bias!, of: fastStore), grad(reference.bias!, of: referenceStore),
+                        absolute: 1e-4, relative: 1e-4, "db \(g)")
+        }
+    }
+
+    func testFiniteDifferenceGradients() {
+        for g in Self.geometries {
+            for kernel in [Conv2d.Kernel.gemm, .reference] {
+                let store = ParameterStore()
+                let conv = makeConv(store, g, kernel: kernel)
+                checkGradients(conv, store: store, inputShape: [g.0, g.1, g.6, g.7], maxChecks: 150)
+            }
+        }
+    }
+
+    func testSkippingTheInputGradientKeepsWeightGradients() {
+        let store = ParameterStore()
+        let conv = makeConv(store, (2, 3, 4, 3, 2, 1, 7, 6), kernel: .gemm)
+        var rng = SeededRandom(seed: 3)
+        let input = Tensor(shape: [2, 3, 7, 6])
+        rng.fillUniform(input, -1, 1)
+        let upstream = Tensor(shape: conv.forward(input).shape)
+        rng.fillUniform(upstream, -1, 1)
+        XCTAssertNotNil(conv.backward(upstream, needInputGrad: true))
+        let withInput = grad(conv.weight, of: store)
+        store.zeroGrads()
+        _ = conv.forward(input)
+        XCTAssertNil(conv.backward(upstream, needInputGrad: false))
+        XCTAssertEqual(grad(conv.weight, of: store), withInput)
+    }
+
+    func testMatchesPyTorch() throws {
+        for fixture in try Fixture("conv").cases() {
+            let store = ParameterStore()
+            var rng = SeededRandom(seed: 0)
+            let conv = Conv2d(store, "conv", inChannels: fixture.int("in_channels"),
+                              outChannels: fixture.int("out_channels"), kernelSize: fixture.int("kernel"),
+                              stride: fixture.int("stride"), padding: fixture.int("padding"), rng: &rng)
+            load(fixture.values("weight"), into: conv.weight, of: store)
+            load(fixture.values("bias"), into: conv.bias!, of: store)
+            let y = conv.forward(fixture.tensor("x"))
+            XCTAssertEqual(y.shape, fixture.tensor("y").shape)
+            assertClose(y.toArray(), fixture.values("y"), absolute: 2e-5, relative: 1e-4, "y")
+            let dx = conv.backward(fixture.tensor("upstream"))
+            assertClose(dx.toArray(), fixture.values("input_grad"), absolute: 2e-5, relative: 1e-4, "dx")
+            assertClose(grad(conv.weight, of: store), fixture.values("weight_grad"), absolute: 1e-4, relative: 1e-4, "dW")
+            assertClose(grad(conv.bias!, of: store), fixture.values("bias_grad"), absolute: 1e-4, relative: 1e-4, "db")
+        }
+    }
+}
