@@ -5,8 +5,9 @@
 //   C edges      CBLAS, CMPI, CLZ4, CLibPNG (system libraries found by pkg-config) and
 //                CPNGShim (libpng's setjmp error handling, which Swift cannot express)
 //   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
+//   SRModels     generator, discriminator, VGG19 features, safetensors model files
 //   srgan-dist   the command line (one file per subcommand)
-// Later issues add SRModels, SRData, SRDistributed and SRTrain between SRCore and the executable.
+// Later issues add SRData, SRDistributed and SRTrain between SRCore and the executable.
 import PackageDescription
 
 let package = Package(
@@ -33,15 +34,21 @@ let package = Package(
         // Numeric core.
         .target(name: "SRCore", dependencies: ["CBLAS"]),
 
+        // Networks, model files (safetensors), VGG19 features.
+        .target(name: "SRModels", dependencies: ["SRCore"]),
+
         // The command line.
         .executableTarget(
             name: "srgan-dist",
             dependencies: [
                 "SRCore",
+                "SRModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "SRCoreTests", dependencies: ["SRCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "SRModelsTests", dependencies: ["SRModels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.

@@ -20,6 +20,9 @@ public final class ParameterStore {
     public private(set) var values: UnsafeMutablePointer<Float>
     /// Gradients, same layout as `values`. Backward passes add into it; `zeroGrads` clears it.
     public private(set) var grads: UnsafeMutablePointer<Float>
+    /// When false, backward passes skip parameter gradients (a frozen VGG19, or the
+    /// discriminator during the generator's step): they still return input gradients.
+    public var accumulatesGradients = true
     private var capacity: Int = 0
     private var slotByName: [String: Int] = [:]
 
@@ -76,4 +79,11 @@ public final class ParameterStore {
     }
 
     public func zeroGrads() { grads.update(repeating: 0, count: count) }
+
+    /// Where backward adds the gradient of `slot`, or nil when gradients are switched off.
+    public func gradPointer(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float>? {
+        accumulatesGradients ? grads + slot.offset : nil
+    }
+
+    public func valuePointer(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> { values + slot.offset }
 }

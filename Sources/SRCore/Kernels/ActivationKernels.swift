@@ -15,16 +15,18 @@ public func preluForward(output y: UnsafeMutablePointer<Float>, input x: UnsafeP
     }
 }
 
-public func preluBackward(inputGrad: UnsafeMutablePointer<Float>?, slopeGrad: UnsafeMutablePointer<Float>,
+public func preluBackward(inputGrad: UnsafeMutablePointer<Float>?, slopeGrad: UnsafeMutablePointer<Float>?,
                           outputGrad dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
                           slope: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) {
     for n in 0..<batch {
         for c in 0..<channels {
             let a = slope[c]
             let base = (n * channels + c) * plane
-            var sum: Float = 0
-            for i in base..<(base + plane) where x[i] <= 0 { sum += dy[i] * x[i] }
-            slopeGrad[c] += sum
+            if let slopeGrad {
+                var sum: Float = 0
+                for i in base..<(base + plane) where x[i] <= 0 { sum += dy[i] * x[i] }
+                slopeGrad[c] += sum
+            }
             if let inputGrad {
                 for i in base..<(base + plane) { inputGrad[i] = x[i] > 0 ? dy[i] : a * dy[i] }
             }

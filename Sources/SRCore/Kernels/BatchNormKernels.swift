@@ -64,13 +64,13 @@ public func batchNormForwardInference(
 }
 
 /// Backward of either mode, given the per-channel mean and invStd the forward used.
-/// gammaGrad, betaGrad (C) are added to; inputGrad (N,C,H,W) is overwritten when non-nil.
+/// gammaGrad, betaGrad (C) are added to and inputGrad (N,C,H,W) overwritten, each when non-nil.
 /// Training mode (statistics depend on x):
 ///   dx = gamma*invStd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)),  M = N*H*W
 /// Evaluation mode (statistics are constants): dx = gamma*invStd*dy.
 public func batchNormBackward(
-    inputGrad: UnsafeMutablePointer<Float>?, gammaGrad: UnsafeMutablePointer<Float>,
-    betaGrad: UnsafeMutablePointer<Float>, outputGrad dy: UnsafePointer<Float>,
+    inputGrad: UnsafeMutablePointer<Float>?, gammaGrad: UnsafeMutablePointer<Float>?,
+    betaGrad: UnsafeMutablePointer<Float>?, outputGrad dy: UnsafePointer<Float>,
     input x: UnsafePointer<Float>, mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
     gamma: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, batchStatistics: Bool
 ) {
@@ -86,8 +86,8 @@ public func batchNormBackward(
                 sumDyXhat += g[i] * (p[i] - mu) * inv
             }
         }
-        gammaGrad[c] += sumDyXhat
-        betaGrad[c] += sumDy
+        gammaGrad?[c] += sumDyXhat
+        betaGrad?[c] += sumDy
         guard let inputGrad else { continue }
         let scale = gamma[c] * inv
         for n in 0..<batch {

@@ -35,15 +35,16 @@ public func convForward(
     }
 }
 
-/// Given outputGrad (N,OC,OH,OW): weightGrad (OC,C,KH,KW) += dL/dW, biasGrad (OC) += dL/db, and,
-/// when inputGrad is non-nil, inputGrad (N,C,H,W) = dL/dx (overwritten).
+/// Given outputGrad (N,OC,OH,OW): weightGrad (OC,C,KH,KW) += dL/dW, biasGrad (OC) += dL/db, and
+/// inputGrad (N,C,H,W) = dL/dx (overwritten); each is skipped when its pointer is nil.
 public func convBackward(
-    inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>,
+    inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
     biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry
 ) {
     let columnCount = g.patchSize * g.outPlane
-    let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
+    let columns = (g.isPointwise || weightGrad == nil)
+        ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
     defer { columns?.deallocate() }
     let columnGrad = (g.isPointwise || inputGrad == nil)
         ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
@@ -51,10 +52,12 @@ public func convBackward(
     for n in 0..<g.batch {
         let image = input + n * g.inChannels * g.inPlane
         let outGrad = outputGrad + n * g.outChannels * g.outPlane
-        let matrix = patchMatrix(image, columns, g)
-        // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
-        gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
-             a: outGrad, b: matrix, beta: 1, c: weightGrad)
+        if let weightGrad {
+            let matrix = patchMatrix(image, columns, g)
+            // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
+            gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
+                 a: outGrad, b: matrix, beta: 1, c: weightGrad)
+        }
         if let biasGrad {
             for oc in 0..<g.outChannels {
                 let plane = outGrad + oc * g.outPlane

@@ -32,7 +32,7 @@ public func convForwardReference(
 
 /// Same contract as convBackward: weightGrad and biasGrad are added to, inputGrad overwritten.
 public func convBackwardReference(
-    inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>,
+    inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
     biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry
 ) {
@@ -51,7 +51,7 @@ public func convBackwardReference(
                                 if ih < 0 || ih >= g.inHeight || iw < 0 || iw >= g.inWidth { continue }
                                 let xIndex = ((n * g.inChannels + c) * g.inHeight + ih) * g.inWidth + iw
                                 let wIndex = ((oc * g.inChannels + c) * g.kernelHeight + kh) * g.kernelWidth + kw
-                                weightGrad[wIndex] += dy * input[xIndex]
+                                weightGrad?[wIndex] += dy * input[xIndex]
                                 inputGrad?[xIndex] += dy * weight[wIndex]
                             }
                         }

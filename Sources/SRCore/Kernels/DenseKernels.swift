@@ -14,12 +14,14 @@ public func denseForward(output y: UnsafeMutablePointer<Float>, input x: UnsafeP
 }
 
 /// weightGrad (OUT,IN) += dy^T x; biasGrad (OUT) += sum_n dy; inputGrad (N,IN) = dy W (overwritten).
-public func denseBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>,
+public func denseBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                           biasGrad: UnsafeMutablePointer<Float>?, outputGrad dy: UnsafePointer<Float>,
                           input x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                           batch: Int, inFeatures: Int, outFeatures: Int) {
-    // weightGrad (OUT, IN) += dy^T (OUT, N) x x (N, IN)
-    gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: batch, a: dy, b: x, beta: 1, c: weightGrad)
+    if let weightGrad {
+        // weightGrad (OUT, IN) += dy^T (OUT, N) x x (N, IN)
+        gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: batch, a: dy, b: x, beta: 1, c: weightGrad)
+    }
     if let biasGrad {
         for n in 0..<batch {
             let row = dy + n * outFeatures

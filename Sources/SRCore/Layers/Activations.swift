@@ -28,7 +28,7 @@ public final class PReLU: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let input = cached(self.input, "PReLU")
         let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
-        preluBackward(inputGrad: inputGrad?.data, slopeGrad: store.grads + slope.offset,
+        preluBackward(inputGrad: inputGrad?.data, slopeGrad: store.gradPointer(slope),
                       outputGrad: outputGrad.data, input: input.data, slope: store.values + slope.offset,
                       batch: input.n, channels: channels, plane: input.h * input.w)
         return inputGrad

@@ -3,6 +3,8 @@
 // take no gradient), and `num_batches_tracked` counted here.
 
 public final class BatchNorm2d: Layer {
+    /// The module's name in PyTorch's state_dict (its tensors are `name.weight`, ...).
+    public let name: String
     public let channels: Int
     public let eps: Float
     public let momentum: Float
@@ -20,6 +22,7 @@ public final class BatchNorm2d: Layer {
                 eps: Float = 1e-5, momentum: Float = 0.1) {
         self.parameters = parameters
         self.buffers = buffers
+        self.name = name
         self.channels = channels
         self.eps = eps
         self.momentum = momentum
@@ -71,8 +74,8 @@ public final class BatchNorm2d: Layer {
         let input = cached(self.input, "BatchNorm2d")
         let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
         batchNormBackward(
-            inputGrad: inputGrad?.data, gammaGrad: parameters.grads + gamma.offset,
-            betaGrad: parameters.grads + beta.offset, outputGrad: outputGrad.data, input: input.data,
+            inputGrad: inputGrad?.data, gammaGrad: parameters.gradPointer(gamma),
+            betaGrad: parameters.gradPointer(beta), outputGrad: outputGrad.data, input: input.data,
             mean: cached(mean, "BatchNorm2d").data, invStd: cached(invStd, "BatchNorm2d").data,
             gamma: parameters.values + gamma.offset, batch: input.n, channels: channels,
             plane: input.h * input.w, batchStatistics: usedBatchStatistics)

@@ -59,14 +59,15 @@ public final class Conv2d: Layer {
         let input = cached(self.input, "Conv2d")
         let g = geometry(for: input)
         let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
-        let biasGrad = bias.map { store.grads + $0.offset }
+        let biasGrad = bias.flatMap { store.gradPointer($0) }
+        let weightGrad = store.gradPointer(weight)
         let weightPointer = UnsafePointer(store.values + weight.offset)
         switch kernel {
         case .gemm:
-            convBackward(inputGrad: inputGrad?.data, weightGrad: store.grads + weight.offset, biasGrad: biasGrad,
+            convBackward(inputGrad: inputGrad?.data, weightGrad: weightGrad, biasGrad: biasGrad,
                          outputGrad: outputGrad.data, input: input.data, weight: weightPointer, g)
         case .reference:
-            convBackwardReference(inputGrad: inputGrad?.data, weightGrad: store.grads + weight.offset,
+            convBackwardReference(inputGrad: inputGrad?.data, weightGrad: weightGrad,
                                   biasGrad: biasGrad, outputGrad: outputGrad.data, input: input.data,
                                   weight: weightPointer, g)
         }

@@ -35,8 +35,8 @@ public final class Linear: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let input = cached(self.input, "Linear")
         let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
-        denseBackward(inputGrad: inputGrad?.data, weightGrad: store.grads + weight.offset,
-                      biasGrad: bias.map { store.grads + $0.offset }, outputGrad: outputGrad.data,
+        denseBackward(inputGrad: inputGrad?.data, weightGrad: store.gradPointer(weight),
+                      biasGrad: bias.flatMap { store.gradPointer($0) }, outputGrad: outputGrad.data,
                       input: input.data, weight: store.values + weight.offset,
                       batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
         return inputGrad

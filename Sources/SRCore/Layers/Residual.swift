@@ -1,0 +1,32 @@
+// A skip connection around any layer: y = x + inner(x). SRResNet's residual blocks, the
+// residual-in-residual groups and the long skip over the whole body are all this layer.
+
+public final class Residual: Layer {
+    public let inner: Layer
+
+    public init(_ inner: Layer) { self.inner = inner }
+
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        let output = inner.forward(input, mode: mode)
+        precondition(output.shape == input.shape, "Residual: inner maps \(input) to \(output)")
+        addInPlace(output.data, input.data, count: output.count)
+        return output
+    }
+
+    /// dx = dy + inner.backward(dy)
+    public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
+        guard let innerGrad = inner.backward(outputGrad, needInputGrad: needInputGrad) else { return nil }
+        if innerGrad.data == outputGrad.data {  // an inner layer that passed its gradient through
+            let sum = outputGrad.copy()
+            addInPlace(sum.data, outputGrad.data, count: sum.count)
+            return sum
+        }
+        addInPlace(innerGrad.data, outputGrad.data, count: innerGrad.count)
+        return innerGrad
+    }
+}
+
+/// target[i] += source[i]
+public func addInPlace(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { target[i] += source[i] }
+}

@@ -1,0 +1,97 @@
+// SRResNet, the SRGAN generator (Ledig et al. 2017, figure 4):
+//   conv 9x9 in->C + PReLU
+//   B residual blocks [conv3x3, BN, PReLU, conv3x3, BN, + skip]
+//   conv3x3 + BN, + long skip from the first PReLU
+//   log2(scale) upsamplers [conv3x3 C->4C, PixelShuffle(2), PReLU]
+//   conv 9x9 C->out
+// and its residual-in-residual variant: G groups of R residual blocks, each group with its own
+// skip. Convolutions followed by BN have no bias (BN's beta makes it redundant); the others do.
+// PyTorch names (Tests/SRModelsTests/Fixtures/reference_models.py defines the same modules):
+//   head, head_act, body.{i}.{conv1,bn1,act,conv2,bn2} (or body.{g}.blocks.{i}.*), body_conv,
+//   body_bn, upsample.{k}.{conv,act}, tail.
+
+import SRCore
+
+public struct GeneratorConfig: Equatable, Codable, Sendable {
+    public var channels = 64
+    /// Residual blocks in all (plain SRResNet), or per group when `residualGroups` > 0.
+    public var residualBlocks = 16
+    /// 0 for the paper's SRResNet; G > 0 for G groups of `residualBlocks` blocks, each with a skip.
+    public var residualGroups = 0
+    /// Upscaling factor, a power of two (the paper: 4).
+    public var scale = 4
+    public var inputChannels = 3
+    public var outputChannels = 3
+
+    public init(channels: Int = 64, residualBlocks: Int = 16, residualGroups: Int = 0, scale: Int = 4,
+                inputChannels: Int = 3, outputChannels: Int = 3) {
+        self.channels = channels
+        self.residualBlocks = residualBlocks
+        self.residualGroups = residualGroups
+        self.scale = scale
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+    }
+
+    /// The problem with this configuration, or nil when it is valid.
+    public var problem: String? {
+        if channels < 1 || residualBlocks < 0 || residualGroups < 0 { return "channels must be >= 1 and block counts >= 0" }
+        if scale < 2 || scale & (scale - 1) != 0 { return "scale \(scale) is not a power of two >= 2" }
+        return nil
+    }
+}
+
+public final class Generator: Network {
+    public let config: GeneratorConfig
+
+    public init(_ config: GeneratorConfig = GeneratorConfig(), seed: UInt64) {
+        precondition(config.problem == nil, config.problem ?? "")
+        self.config = config
+        super.init()
+        var rng = SeededRandom(seed: seed)
+        let c = config.channels
+        let head = Conv2d(parameters, "head", inChannels: config.inputChannels, outChannels: c, kernelSize: 9, rng: &rng)
+        let headActivation = PReLU(parameters, "head_act", channels: c)
+        var body: [Layer] = []
+        if config.residualGroups == 0 {
+            body = (0..<config.residualBlocks).map { residualBlock("body.\($0)", &rng) }
+        } else {
+            body = (0..<config.residualGroups).map { group in
+                Residual(Sequential((0..<config.residualBlocks).map { residualBlock("body.\(group).blocks.\($0)", &rng) }))
+            }
+        }
+        body.append(Conv2d(parameters, "body_conv", inChannels: c, outChannels: c, kernelSize: 3, bias: false, rng: &rng))
+        body.append(batchNorm("body_bn", channels: c))
+        var upsamplers: [Layer] = []
+        var factor = config.scale, index = 0
+        while factor > 1 {
+            upsamplers += [
+                Conv2d(parameters, "upsample.\(index).conv", inChannels: c, outChannels: 4 * c, kernelSize: 3, rng: &rng),
+                PixelShuffle(factor: 2),
+                PReLU(parameters, "upsample.\(index).act", channels: c),
+            ]
+            factor /= 2
+            index += 1
+        }
+        let tail = Conv2d(parameters, "tail", inChannels: c, outChannels: config.outputChannels, kernelSize: 9, rng: &rng)
+        root = Sequential([head, headActivation, Residual(Sequential(body))] + upsamplers + [tail])
+    }
+
+    private func residualBlock(_ name: String, _ rng: inout SeededRandom) -> Layer {
+        let c = config.channels
+        return Residual(Sequential([
+            Conv2d(parameters, "\(name).conv1", inChannels: c, outChannels: c, kernelSize: 3, bias: false, rng: &rng),
+            batchNorm("\(name).bn1", channels: c),
+            PReLU(parameters, "\(name).act", channels: c),
+            Conv2d(parameters, "\(name).conv2", inChannels: c, outChannels: c, kernelSize: 3, bias: false, rng: &rng),
+            batchNorm("\(name).bn2", channels: c),
+        ]))
+    }
+
+    public override var summary: String {
+        let body = config.residualGroups == 0
+            ? "\(config.residualBlocks) blocks"
+            : "\(config.residualGroups) groups of \(config.residualBlocks) blocks"
+        return "Generator(\(body), \(config.channels) channels, x\(config.scale))"
+    }
+}

@@ -1,0 +1,34 @@
+// A network: its layers plus the memory they live in. Parameters (trained) and buffers (batch
+// norm running statistics) are two ParameterStores, each one contiguous buffer; every tensor is
+// named as PyTorch's state_dict() names the same module, so model files move between the two.
+
+import SRCore
+
+open class Network: Layer {
+    public let parameters = ParameterStore()
+    public let buffers = ParameterStore()
+    public private(set) var batchNorms: [BatchNorm2d] = []
+    /// The layers, set once by the subclass's initialiser.
+    public var root: Layer = Sequential([])
+
+    public init() {}
+
+    /// A BatchNorm2d registered under `name`, tracked for `num_batches_tracked`.
+    public func batchNorm(_ name: String, channels: Int) -> BatchNorm2d {
+        let layer = BatchNorm2d(parameters, buffers: buffers, name, channels: channels)
+        batchNorms.append(layer)
+        return layer
+    }
+
+    /// A short description for messages, e.g. "Generator(16 blocks, 64 channels, x4)".
+    open var summary: String { String(describing: type(of: self)) }
+
+    open func forward(_ input: Tensor, mode: ForwardMode) -> Tensor { root.forward(input, mode: mode) }
+
+    open func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
+        root.backward(outputGrad, needInputGrad: needInputGrad)
+    }
+
+    /// Inference on `input` with running statistics and no recording.
+    public func callAsFunction(_ input: Tensor) -> Tensor { forward(input, mode: .inference) }
+}

@@ -1,0 +1,118 @@
+"""PyTorch reference definitions of srgan-dist's three networks.
+
+Module names here are the contract: srgan-dist names every tensor as these modules'
+state_dict() does, so model files move between the two with load_state_dict(strict=True).
+"""
+import torch
+from torch import nn
+
+
+class ResidualBlock(nn.Module):
+    """conv3x3, BN, PReLU, conv3x3, BN, + skip (convolutions before BN carry no bias)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.act = nn.PReLU(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return x + self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
+
+
+class ResidualGroup(nn.Module):
+    """R residual blocks with a skip around the group (the residual-in-residual variant)."""
+
+    def __init__(self, c, blocks):
+        super().__init__()
+        self.blocks = nn.Sequential(*[ResidualBlock(c) for _ in range(blocks)])
+
+    def forward(self, x):
+        return x + self.blocks(x)
+
+
+class Upsampler(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, 4 * c, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(2)
+        self.act = nn.PReLU(c)
+
+    def forward(self, x):
+        return self.act(self.shuffle(self.conv(x)))
+
+
+class Generator(nn.Module):
+    """SRResNet: groups=0 gives the paper's B residual blocks; groups>0 gives G groups of B."""
+
+    def __init__(self, channels=64, blocks=16, groups=0, scale=4, in_channels=3, out_channels=3):
+        super().__init__()
+        c = channels
+        self.head = nn.Conv2d(in_channels, c, 9, padding=4)
+        self.head_act = nn.PReLU(c)
+        if groups == 0:
+            self.body = nn.Sequential(*[ResidualBlock(c) for _ in range(blocks)])
+        else:
+            self.body = nn.Sequential(*[ResidualGroup(c, blocks) for _ in range(groups)])
+        self.body_conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.body_bn = nn.BatchNorm2d(c)
+        steps = scale.bit_length() - 1
+        self.upsample = nn.Sequential(*[Upsampler(c) for _ in range(steps)])
+        self.tail = nn.Conv2d(c, out_channels, 9, padding=4)
+
+    def forward(self, x):
+        h = self.head_act(self.head(x))
+        y = h + self.body_bn(self.body_conv(self.body(h)))
+        return self.tail(self.upsample(y))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, patch=96, base=64, hidden=1024, in_channels=3):
+        super().__init__()
+        layers = [nn.Conv2d(in_channels, base, 3, padding=1), nn.LeakyReLU(0.2)]
+        c = base
+        for out, stride in [(base, 2), (2 * base, 1), (2 * base, 2), (4 * base, 1), (4 * base, 2),
+                            (8 * base, 1), (8 * base, 2)]:
+            layers += [nn.Conv2d(c, out, 3, stride=stride, padding=1, bias=False),
+                       nn.BatchNorm2d(out), nn.LeakyReLU(0.2)]
+            c = out
+        self.features = nn.Sequential(*layers)
+        side = patch // 16
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(c * side * side, hidden),
+                                        nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+VGG19_CONVS = [2, 2, 4, 4, 4]
+VGG19_CHANNELS = [64, 128, 256, 512, 512]
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+
+
+class VGG19Features(nn.Module):
+    """torchvision's vgg19().features truncated after the ReLU of phi(block, conv)."""
+
+    def __init__(self, block=5, conv=4, width_divisor=1):
+        super().__init__()
+        layers, c = [], 3
+        for b in range(1, 6):
+            out = max(1, VGG19_CHANNELS[b - 1] // width_divisor)
+            for j in range(1, VGG19_CONVS[b - 1] + 1):
+                layers += [nn.Conv2d(c, out, 3, padding=1), nn.ReLU(inplace=False)]
+                c = out
+                if (b, j) == (block, conv):
+                    break
+            else:
+                layers.append(nn.MaxPool2d(2, 2))
+                continue
+            break
+        self.features = nn.Sequential(*layers)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x):
+        return self.features((x - self.mean) / self.std)
