@@ -6,8 +6,9 @@
 //                CPNGShim (libpng's setjmp error handling, which Swift cannot express)
 //   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
 //   SRModels     generator, discriminator, VGG19 features, safetensors model files
+//   SRTrain      content losses, the training step (config, trainer, checkpoints to come)
 //   srgan-dist   the command line (one file per subcommand)
-// Later issues add SRData, SRDistributed and SRTrain between SRCore and the executable.
+// Later issues add SRData and SRDistributed below SRTrain.
 import PackageDescription
 
 let package = Package(
@@ -37,12 +38,16 @@ let package = Package(
         // Networks, model files (safetensors), VGG19 features.
         .target(name: "SRModels", dependencies: ["SRCore"]),
 
+        // Training: content losses, the per-rank training step (later: config, trainer, checkpoints).
+        .target(name: "SRTrain", dependencies: ["SRCore", "SRModels"]),
+
         // The command line.
         .executableTarget(
             name: "srgan-dist",
             dependencies: [
                 "SRCore",
                 "SRModels",
+                "SRTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -50,6 +55,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SRModelsTests", dependencies: ["SRModels"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "SRTrainTests", dependencies: ["SRTrain"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.
         .testTarget(name: "CLITests", dependencies: ["srgan-dist"]),
