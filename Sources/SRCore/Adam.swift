@@ -51,7 +51,7 @@ public final class Adam {
 
     /// One update of `store.values` from `store.grads` with learning rate `learningRate`.
     public func update(_ store: ParameterStore, learningRate: Float) {
-        precondition(store.count == count, "Adam built for \(count) parameters, store has \(store.count)")
+        precondition(store.count == count && store.trainable, "Adam built for \(count) parameters, store has \(store.count)")
         update(values: store.values, grads: store.grads, learningRate: learningRate)
     }
 

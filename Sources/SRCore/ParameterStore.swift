@@ -18,17 +18,27 @@ public final class ParameterStore {
     public private(set) var count: Int = 0
     /// Parameter values, `count` floats.
     public private(set) var values: UnsafeMutablePointer<Float>
-    /// Gradients, same layout as `values`. Backward passes add into it; `zeroGrads` clears it.
+    /// Gradients, same layout as `values` (one unused float for a frozen store). Backward passes
+    /// add into it; `zeroGrads` clears it.
     public private(set) var grads: UnsafeMutablePointer<Float>
     /// When false, backward passes skip parameter gradients (a frozen VGG19, or the
     /// discriminator during the generator's step): they still return input gradients.
-    public var accumulatesGradients = true
+    public var accumulatesGradients: Bool {
+        get { trainable && gradientsOn }
+        set { gradientsOn = newValue }
+    }
+    /// False for a store that never takes gradients (a frozen network): its gradient buffer is
+    /// never allocated, saving as much memory as the parameters take.
+    public let trainable: Bool
+    private var gradientsOn = true
     private var capacity: Int = 0
     private var slotByName: [String: Int] = [:]
 
-    public init() {
+    public init(trainable: Bool = true) {
+        self.trainable = trainable
         values = .allocate(capacity: 1)
         grads = .allocate(capacity: 1)
+        grads.initialize(to: 0)
     }
 
     deinit {
@@ -45,7 +55,7 @@ public final class ParameterStore {
         let newCount = count + slot.count
         if newCount > capacity { grow(to: max(newCount, capacity * 2)) }
         values.advanced(by: count).initialize(repeating: 0, count: slot.count)
-        grads.advanced(by: count).initialize(repeating: 0, count: slot.count)
+        if trainable { grads.advanced(by: count).initialize(repeating: 0, count: slot.count) }
         slotByName[name] = layout.count
         layout.append(slot)
         count = newCount
@@ -54,13 +64,15 @@ public final class ParameterStore {
 
     private func grow(to newCapacity: Int) {
         let newValues = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
-        let newGrads = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
         newValues.initialize(from: values, count: count)
-        newGrads.initialize(from: grads, count: count)
         values.deallocate()
-        grads.deallocate()
         values = newValues
-        grads = newGrads
+        if trainable {
+            let newGrads = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
+            newGrads.initialize(from: grads, count: count)
+            grads.deallocate()
+            grads = newGrads
+        }
         capacity = newCapacity
     }
 
@@ -73,12 +85,15 @@ public final class ParameterStore {
         Tensor(viewOf: values + slot.offset, shape: slot.shape, owner: self)
     }
 
-    /// A tensor view of the parameter's gradient.
+    /// A tensor view of the parameter's gradient (trainable stores only).
     public func grad(_ slot: ParameterSlot) -> Tensor {
-        Tensor(viewOf: grads + slot.offset, shape: slot.shape, owner: self)
+        precondition(trainable, "\(slot.name) belongs to a frozen store: it has no gradients")
+        return Tensor(viewOf: grads + slot.offset, shape: slot.shape, owner: self)
     }
 
-    public func zeroGrads() { grads.update(repeating: 0, count: count) }
+    public func zeroGrads() {
+        if trainable { grads.update(repeating: 0, count: count) }
+    }
 
     /// Where backward adds the gradient of `slot`, or nil when gradients are switched off.
     public func gradPointer(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float>? {

@@ -5,13 +5,14 @@
 import SRCore
 
 open class Network: Layer {
-    public let parameters = ParameterStore()
-    public let buffers = ParameterStore()
+    public let parameters: ParameterStore
+    public let buffers = ParameterStore(trainable: false)
     public private(set) var batchNorms: [BatchNorm2d] = []
     /// The layers, set once by the subclass's initialiser.
     public var root: Layer = Sequential([])
 
-    public init() {}
+    /// `trainable: false` for a frozen network: no gradient memory, no parameter gradients.
+    public init(trainable: Bool = true) { parameters = ParameterStore(trainable: trainable) }
 
     /// A BatchNorm2d registered under `name`, tracked for `num_batches_tracked`.
     public func batchNorm(_ name: String, channels: Int) -> BatchNorm2d {

@@ -81,7 +81,7 @@ public final class VGG19Features: Network {
         precondition(layer.isValid, "no VGG19 layer \(layer)")
         self.layer = layer
         self.widthDivisor = widthDivisor
-        super.init()
+        super.init(trainable: false)
         var rng = SeededRandom(seed: seed)
         var layers: [Layer] = [ChannelNormalize()]
         var index = 0, inChannels = 3
@@ -98,7 +98,6 @@ public final class VGG19Features: Network {
             layers.append(MaxPool2d())
             index += 1
         }
-        parameters.accumulatesGradients = false
         root = Sequential(layers)
     }
 
