@@ -2,13 +2,14 @@
 // srgan-dist: data-parallel SRGAN training on CPU clusters.
 //
 // Layers of the package, lowest first (a target only imports targets above it in this list):
-//   C edges      CBLAS, CMPI, CLZ4, CLibPNG (system libraries found by pkg-config) and
+//   C edges      CBLAS, CMPI, CLZ4, CLibPNG, CZlib (system libraries found by pkg-config) and
 //                CPNGShim (libpng's setjmp error handling, which Swift cannot express)
 //   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
 //   SRModels     generator, discriminator, VGG19 features, safetensors model files
+//   SRData       PNG decode/encode, bicubic resize, shard files, packer, streaming reader
 //   SRTrain      content losses, the training step (config, trainer, checkpoints to come)
 //   srgan-dist   the command line (one file per subcommand)
-// Later issues add SRData and SRDistributed below SRTrain.
+// The distributed layer (SRDistributed) arrives with the training issue.
 import PackageDescription
 
 let package = Package(
@@ -30,6 +31,8 @@ let package = Package(
                        providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
 
         // Numeric core.
@@ -37,6 +40,9 @@ let package = Package(
 
         // Networks, model files (safetensors), VGG19 features.
         .target(name: "SRModels", dependencies: ["SRCore"]),
+
+        // Data: PNG, MATLAB-style bicubic, shard format, packer, streaming reader.
+        .target(name: "SRData", dependencies: ["SRCore", "CPNGShim", "CLZ4", "CZlib"]),
 
         // Training: content losses, the per-rank training step (later: config, trainer, checkpoints).
         .target(name: "SRTrain", dependencies: ["SRCore", "SRModels"]),
@@ -48,6 +54,7 @@ let package = Package(
                 "SRCore",
                 "SRModels",
                 "SRTrain",
+                "SRData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -55,6 +62,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SRModelsTests", dependencies: ["SRModels"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "SRDataTests", dependencies: ["SRData", "CPNGShim"], exclude: ["Fixtures"]),
         .testTarget(name: "SRTrainTests", dependencies: ["SRTrain"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev liblz4-dev libpng-dev pkg-config)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev liblz4-dev libpng-dev zlib1g-dev pkg-config)
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

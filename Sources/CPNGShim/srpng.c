@@ -209,4 +209,76 @@ int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32
     return status;
 }
 
+static int channels_of(int color_type) {
+    switch (color_type) {
+    case PNG_COLOR_TYPE_GRAY: return 1;
+    case PNG_COLOR_TYPE_PALETTE: return 1;
+    case PNG_COLOR_TYPE_GRAY_ALPHA: return 2;
+    case PNG_COLOR_TYPE_RGB: return 3;
+    case PNG_COLOR_TYPE_RGB_ALPHA: return 4;
+    default: return 0;
+    }
+}
+
+int srpng_write_general(const char *path, const void *samples, uint32_t width, uint32_t height,
+                        int bit_depth, int color_type, int interlaced,
+                        const uint8_t *palette, int palette_count,
+                        char *message, size_t message_size) {
+    srpng_errors errors = {message, message_size};
+    int channels = channels_of(color_type);
+    if (channels == 0 || (bit_depth != 8 && bit_depth != 16) ||
+        (color_type == PNG_COLOR_TYPE_PALETTE && (bit_depth != 8 || palette == NULL ||
+                                                  palette_count < 1 || palette_count > 256))) {
+        set_message(message, message_size, "unsupported bit depth, colour type or palette");
+        return -1;
+    }
+    srpng_write_state *state = calloc(1, sizeof(srpng_write_state));
+    if (state == NULL) return -1;
+    int status = -1;
+    size_t row_bytes = (size_t)width * channels * (bit_depth / 8);
+    state->file = fopen(path, "wb");
+    if (state->file == NULL) {
+        set_message(message, message_size, "cannot open file for writing");
+    } else {
+        state->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &errors, on_error, on_warning);
+        if (state->png != NULL) state->info = png_create_info_struct(state->png);
+        state->rows = malloc(sizeof(png_bytep) * (height > 0 ? height : 1));
+        if (state->png == NULL || state->info == NULL || state->rows == NULL) {
+            set_message(message, message_size, "out of memory creating the PNG writer");
+        } else if (setjmp(png_jmpbuf(state->png)) == 0) {
+            png_init_io(state->png, state->file);
+            png_set_IHDR(state->png, state->info, width, height, bit_depth, color_type,
+                         interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+                         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+            if (color_type == PNG_COLOR_TYPE_PALETTE) {
+                png_color colors[256];
+                for (int i = 0; i < palette_count; i++) {
+                    colors[i].red = palette[3 * i];
+                    colors[i].green = palette[3 * i + 1];
+                    colors[i].blue = palette[3 * i + 2];
+                }
+                png_set_PLTE(state->png, state->info, colors, palette_count);
+            }
+            png_write_info(state->png, state->info);
+            if (bit_depth == 16) png_set_swap(state->png);  // native little-endian -> PNG big-endian
+            for (uint32_t y = 0; y < height; y++) {
+                state->rows[y] = (png_bytep)((const uint8_t *)samples + (size_t)y * row_bytes);
+            }
+            png_write_image(state->png, state->rows);  // handles Adam7 passes itself
+            png_write_end(state->png, NULL);
+            status = 0;
+        }
+    }
+    if (state->png != NULL) {
+        png_destroy_write_struct(&state->png, state->info != NULL ? &state->info : NULL);
+    }
+    if (state->file != NULL && fclose(state->file) != 0 && status == 0) {
+        set_message(message, message_size, "error closing the file (disk full?)");
+        status = -1;
+    }
+    free(state->rows);
+    free(state);
+    return status;
+}
+
 void srpng_free(uint8_t *pixels) { free(pixels); }

@@ -9,10 +9,10 @@ import Foundation
 import XCTest
 
 final class CEdgesTests: XCTestCase {
-    /// samples/ at the repository root, found from this file's path.
+    /// samples/photos at the repository root, found from this file's path.
     static let samples = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("samples")
+        .appendingPathComponent("samples").appendingPathComponent("photos")
 
     func testOpenBLASMultipliesRowMajor() {
         let a: [Float] = [1, 2, 3, 4, 5, 6]   // (2,3)

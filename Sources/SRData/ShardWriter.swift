@@ -1,0 +1,109 @@
+// Writes one shard: patches are appended, compressed a block at a time with LZ4, and the file is
+// finished with its block index and header. It is written under a temporary name and renamed
+// only when complete, so a crash never leaves a partial shard under a shard's name.
+
+import CLZ4
+import Foundation
+
+public final class ShardWriter {
+    public let path: String
+    public let patchSize: Int, channels: Int, patchesPerBlock: Int
+    private let temporaryPath: String
+    private let handle: FileHandle
+    private var pending: [UInt8] = []
+    private var pendingPatches = 0
+    private(set) public var blocks: [ShardBlock] = []
+    private(set) public var patchCount = 0
+    private(set) public var bytesWritten = ShardFormat.headerBytes
+
+    public init(path: String, patchSize: Int, channels: Int = 3, patchesPerBlock: Int) throws {
+        self.path = path
+        self.patchSize = patchSize
+        self.channels = channels
+        self.patchesPerBlock = patchesPerBlock
+        temporaryPath = "\(path).tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporaryPath, contents: Data(count: ShardFormat.headerBytes)),
+              let handle = FileHandle(forWritingAtPath: temporaryPath)
+        else {
+            throw DataError(path, "cannot create the shard file", hint: "check that the output folder is writable")
+        }
+        self.handle = handle
+        handle.seekToEndOfFile()
+    }
+
+    private var patchBytes: Int { patchSize * patchSize * channels }
+
+    /// Appends one patch (P*P*C bytes, row-major interleaved).
+    public func append(_ patch: UnsafeBufferPointer<UInt8>) throws {
+        precondition(patch.count == patchBytes, "patch of \(patch.count) bytes, expected \(patchBytes)")
+        pending.append(contentsOf: patch)
+        pendingPatches += 1
+        patchCount += 1
+        if pendingPatches == patchesPerBlock { try flushBlock() }
+    }
+
+    /// Compressed size the shard would have after the pending block, roughly (for shard sizing).
+    public var approximateBytes: Int { bytesWritten + pending.count / 2 }
+
+    private func flushBlock() throws {
+        guard pendingPatches > 0 else { return }
+        let bound = Int(LZ4_compressBound(Int32(pending.count)))
+        var compressed = [UInt8](repeating: 0, count: bound)
+        let size = pending.withUnsafeBytes { source in
+            compressed.withUnsafeMutableBytes { target in
+                LZ4_compress_default(source.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                     target.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                     Int32(source.count), Int32(target.count))
+            }
+        }
+        guard size > 0 else { throw DataError(path, "LZ4 compression failed", hint: "this is a bug; please report it") }
+        compressed.removeSubrange(Int(size)...)
+        blocks.append(ShardBlock(offset: bytesWritten, compressedBytes: Int(size), patches: pendingPatches,
+                                 compressedCRC: CRC32.of(compressed), uncompressedCRC: CRC32.of(pending)))
+        try write(compressed)
+        pending.removeAll(keepingCapacity: true)
+        pendingPatches = 0
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        do {
+            try handle.write(contentsOf: Data(bytes))
+        } catch {
+            throw DataError(path, "write failed: \(error.localizedDescription)", hint: "free disk space and pack again")
+        }
+        bytesWritten += bytes.count
+    }
+
+    /// Writes the last block, the index and the header, syncs, and renames into place.
+    /// Returns the finished file's size and CRC-32.
+    @discardableResult
+    public func finish() throws -> (bytes: Int, crc: UInt32) {
+        try flushBlock()
+        let indexOffset = bytesWritten
+        let index = blocks.flatMap { $0.encoded() }
+        try write(index)
+        let header = ShardHeader(patchSize: patchSize, channels: channels, patchesPerBlock: patchesPerBlock,
+                                 patchCount: patchCount, blockCount: blocks.count, indexOffset: indexOffset,
+                                 indexCRC: CRC32.of(index))
+        do {
+            try handle.seek(toOffset: 0)
+            try handle.write(contentsOf: Data(header.encoded()))
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            throw DataError(path, "write failed: \(error.localizedDescription)", hint: "free disk space and pack again")
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: temporaryPath), options: .alwaysMapped)
+        let crc = data.withUnsafeBytes { CRC32.of($0) }
+        guard rename(temporaryPath, path) == 0 else {
+            throw DataError(path, "cannot rename the finished shard into place", hint: "check the output folder's permissions")
+        }
+        return (data.count, crc)
+    }
+
+    /// Removes the temporary file of an abandoned shard.
+    public func abandon() {
+        try? handle.close()
+        unlink(temporaryPath)
+    }
+}

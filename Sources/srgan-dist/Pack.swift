@@ -1,0 +1,86 @@
+// `srgan-dist pack`: a folder of PNG photos -> shards of HR patches (docs/shard-format.md).
+
+import ArgumentParser
+import Foundation
+import SRData
+
+struct Pack: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cut a folder of PNG photos into HR patches and pack them into LZ4 shards.",
+        discussion: "Writes OUTPUT/shard-NNNNN.srs, OUTPUT/index.json (last) and, with --val-images, OUTPUT/val/*.png.")
+
+    @Option(help: "Folder of PNG photos (8 or 16 bit; gray, palette, RGB, with or without alpha).")
+    var input: String
+
+    @Option(help: "Folder to write (created; refused if it holds a different dataset).")
+    var output: String
+
+    @Option(help: "Side of the square HR patches.")
+    var patchSize = 96
+
+    @Option(help: "Grid sampling: a patch every STRIDE pixels (default: the patch size, no overlap).")
+    var stride: Int?
+
+    @Option(help: "Random sampling instead of a grid: this many seeded random crops per image.")
+    var randomCrops: Int?
+
+    @Option(help: "Seed of the random crops and of the validation split.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Target shard size in MiB.")
+    var shardMB = 64
+
+    @Option(help: "Patches per LZ4 block (the unit of random access).")
+    var patchesPerBlock = 16
+
+    @Option(help: "Whole images held out for validation (written to OUTPUT/val as PNG).")
+    var valImages = 0
+
+    @Option(help: "Images whose header declares more megapixels are refused before decoding.")
+    var maxMegapixels = 100
+
+    @Option(help: "Decoding threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard patchSize >= 16, patchSize % 4 == 0 else { throw ValidationError("--patch-size must be a multiple of 4, at least 16") }
+        if let stride, stride < 1 { throw ValidationError("--stride must be >= 1") }
+        if let randomCrops, randomCrops < 1 { throw ValidationError("--random-crops must be >= 1") }
+        if stride != nil && randomCrops != nil { throw ValidationError("choose --stride (grid) or --random-crops, not both") }
+        guard shardMB >= 1, patchesPerBlock >= 1, valImages >= 0, maxMegapixels >= 1, threads >= 1 else {
+            throw ValidationError("--shard-mb, --patches-per-block, --max-megapixels and --threads must be >= 1; --val-images >= 0")
+        }
+    }
+
+    func run() throws {
+        var options = PackOptions(input: input, output: output)
+        options.patchSize = patchSize
+        options.sampling = randomCrops.map { .random(cropsPerImage: $0) } ?? .grid(stride: stride ?? patchSize)
+        options.seed = seed
+        options.shardBytes = shardMB << 20
+        options.patchesPerBlock = patchesPerBlock
+        options.validationImages = valImages
+        options.maxMegapixels = maxMegapixels
+        options.threads = threads
+        let terminal = isatty(STDERR_FILENO) != 0
+        let summary = try Packer(options).run(
+            progress: { state in
+                guard terminal else { return }
+                let rate = state.seconds > 0 ? Double(state.decodedBytes) / 1e6 / state.seconds : 0
+                FileHandle.standardError.write(Data(String(format: "\rpack: images %d/%d, patches %d, %.1f MB/s decoded   ",
+                                                           state.imagesDone, state.imagesTotal, state.patches, rate).utf8))
+            },
+            warn: { FileHandle.standardError.write(Data(((terminal ? "\r" : "") + $0 + "\n").utf8)) })
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        for note in summary.notes { print(note) }
+        let manifest = summary.manifest
+        let bytes = manifest.shards.reduce(0) { $0 + $1.bytes }
+        let raw = manifest.totalPatches * patchSize * patchSize * 3
+        print(String(format: "packed %d patches of %dx%d from %d training images into %d shard(s), %.1f MB (LZ4 %.2fx); "
+                     + "%d validation images; %d files skipped; %.1f s, %.1f MB/s decoded -> %@",
+                     manifest.totalPatches, patchSize, patchSize, manifest.sources.filter { $0.split == "train" }.count,
+                     manifest.shards.count, Double(bytes) / 1e6, Double(raw) / Double(max(bytes, 1)),
+                     manifest.validation.count, manifest.skipped.count, summary.seconds,
+                     Double(summary.decodedBytes) / 1e6 / max(summary.seconds, 1e-9), output))
+    }
+}
