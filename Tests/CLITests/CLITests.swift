@@ -31,11 +31,12 @@ final class CLITests: XCTestCase {
     func testHelpListsOnlyWorkingSubcommands() throws {
         let result = try runSRGANDist(["--help"])
         XCTAssertEqual(result.status, 0)
+        // Subcommand names start at column 2; wrapped abstracts are indented further.
         let listed = result.output.components(separatedBy: "SUBCOMMANDS:").last!
-            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("See '") }
-            .map { String($0.split(separator: " ").first!) }
-        XCTAssertEqual(listed, ["bench"], result.output)
+            .split(separator: "\n")
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.contains("See '") }
+            .map { String($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first!) }
+        XCTAssertEqual(listed, ["pack", "inspect", "bench"], result.output)
         let bench = try runSRGANDist(["bench", "--help"])
         XCTAssertTrue(bench.output.contains("kernels"), bench.output)
     }
@@ -54,6 +55,30 @@ final class CLITests: XCTestCase {
             XCTAssertFalse(numbers.isEmpty, String(row))
             XCTAssertTrue(numbers.allSatisfy { $0 > 0 }, String(row))
         }
+    }
+
+    func testPackThenInspectOnTheSamplePhotos() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("cli-pack-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        try? FileManager.default.removeItem(atPath: output)
+        let pack = try runSRGANDist(["pack", "--input", root.appendingPathComponent("samples/photos").path,
+                                     "--output", output + "/packed", "--patch-size", "64", "--val-images", "2"])
+        XCTAssertEqual(pack.status, 0, pack.error)
+        XCTAssertTrue(pack.output.contains("from 10 training images"), pack.output)
+        XCTAssertTrue(pack.output.contains("2 validation images"), pack.output)
+        let inspect = try runSRGANDist(["inspect", output + "/packed", "--verify", "--sheet", output + "/sheet.png", "--samples", "16"])
+        XCTAssertEqual(inspect.status, 0, inspect.error)
+        XCTAssertTrue(inspect.output.contains("every block and file checksum matches"), inspect.output)
+        XCTAssertTrue(inspect.output.contains("contact sheet: 16 patches"), inspect.output)
+        let sheet = try Data(contentsOf: URL(fileURLWithPath: output + "/sheet.png"))
+        XCTAssertEqual(Array(sheet.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        // Packing a different dataset into the same folder is refused with one line, nothing overwritten.
+        let again = try runSRGANDist(["pack", "--input", root.appendingPathComponent("samples/photos").path,
+                                      "--output", output + "/packed", "--patch-size", "32"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.error.contains("already holds a different packed dataset"), again.error)
+        XCTAssertFalse(again.error.contains("Fatal error"), again.error)
     }
 
     func testBadOptionGetsOneClearLine() throws {
