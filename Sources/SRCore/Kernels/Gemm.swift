@@ -10,16 +10,17 @@ public enum Transpose: Sendable {
 
 public func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
-    alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
 ) {
-    let lda = transA == .none ? k : m
-    let ldb = transB == .none ? n : k
+    // Leading dimensions default to the packed ones; a caller may pass larger strides (views).
+    let lda = lda ?? (transA == .none ? k : m)
+    let ldb = ldb ?? (transB == .none ? n : k)
     cblas_sgemm(
         CblasRowMajor,
         transA == .none ? CblasNoTrans : CblasTrans,
         transB == .none ? CblasNoTrans : CblasTrans,
-        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc ?? n))
 }
 
 /// Number of threads BLAS may use (OpenBLAS). Set to 1 per rank when ranks share cores.
