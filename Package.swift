@@ -7,9 +7,9 @@
 //   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
 //   SRModels     generator, discriminator, VGG19 features, safetensors model files
 //   SRData       PNG decode/encode, bicubic resize, shard files, packer, streaming reader
-//   SRTrain      content losses, the training step (config, trainer, checkpoints to come)
+//   SRDistributed  Communicator: MPI and single-process
+//   SRTrain      config, content losses, training step, trainer, validation, metrics logs
 //   srgan-dist   the command line (one file per subcommand)
-// The distributed layer (SRDistributed) arrives with the training issue.
 import PackageDescription
 
 let package = Package(
@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C edges: module maps and static-inline shims only.
@@ -44,8 +45,12 @@ let package = Package(
         // Data: PNG, MATLAB-style bicubic, shard format, packer, streaming reader.
         .target(name: "SRData", dependencies: ["SRCore", "CPNGShim", "CLZ4", "CZlib"]),
 
-        // Training: content losses, the per-rank training step (later: config, trainer, checkpoints).
-        .target(name: "SRTrain", dependencies: ["SRCore", "SRModels"]),
+        // Distributed: one communicator interface, MPI and single-process implementations.
+        .target(name: "SRDistributed", dependencies: ["CMPI"]),
+
+        // Training: config and presets, content losses, the step, the trainer, validation, logs.
+        .target(name: "SRTrain", dependencies: ["SRCore", "SRModels", "SRData", "SRDistributed",
+                                                .product(name: "Yams", package: "Yams")]),
 
         // The command line.
         .executableTarget(
@@ -55,6 +60,7 @@ let package = Package(
                 "SRModels",
                 "SRTrain",
                 "SRData",
+                "SRDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -63,7 +69,7 @@ let package = Package(
         .testTarget(name: "SRModelsTests", dependencies: ["SRModels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SRDataTests", dependencies: ["SRData", "CPNGShim"], exclude: ["Fixtures"]),
-        .testTarget(name: "SRTrainTests", dependencies: ["SRTrain"], exclude: ["Fixtures"]),
+        .testTarget(name: "SRTrainTests", dependencies: ["SRTrain", "SRData"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.
         .testTarget(name: "CLITests", dependencies: ["srgan-dist"]),

@@ -18,5 +18,7 @@ static inline int srmpi_success(void) { return MPI_SUCCESS; }
 static inline int srmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline MPI_Errhandler srmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int srmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline MPI_Request srmpi_request_null(void) { return MPI_REQUEST_NULL; }
+static inline MPI_Status *srmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 
 #endif

@@ -15,6 +15,11 @@ public struct DiscriminatorConfig: Equatable, Codable, Sendable {
     public var hidden = 1024
     public var inputChannels = 3
 
+    enum CodingKeys: String, CodingKey {
+        case hidden
+        case patchSize = "patch_size", baseChannels = "base_channels", inputChannels = "input_channels"
+    }
+
     public init(patchSize: Int = 96, baseChannels: Int = 64, hidden: Int = 1024, inputChannels: Int = 3) {
         self.patchSize = patchSize
         self.baseChannels = baseChannels

@@ -23,6 +23,12 @@ public struct GeneratorConfig: Equatable, Codable, Sendable {
     public var inputChannels = 3
     public var outputChannels = 3
 
+    enum CodingKeys: String, CodingKey {
+        case channels, scale
+        case residualBlocks = "residual_blocks", residualGroups = "residual_groups"
+        case inputChannels = "input_channels", outputChannels = "output_channels"
+    }
+
     public init(channels: Int = 64, residualBlocks: Int = 16, residualGroups: Int = 0, scale: Int = 4,
                 inputChannels: Int = 3, outputChannels: Int = 3) {
         self.channels = channels

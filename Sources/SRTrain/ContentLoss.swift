@@ -38,6 +38,9 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 public final class ContentLoss {
     public let kind: ContentLossKind
     public let vgg: VGG19Features?
+    /// The range of the SR and HR images handed in: VGG19 expects [0,1], so images in [-1,1] (the
+    /// paper's HR range) are mapped with (x + 1) / 2 before it, and the gradient scaled back.
+    public var imagesInMinusOneToOne = false
     /// The paper rescales VGG feature maps by 1/12.75.
     public static let vggFeatureScale: Float = 1 / 12.75
 
@@ -78,14 +81,24 @@ public final class ContentLoss {
             return Loss.l1(prediction: sr, target: hr, grad: srGrad, gradScale: weight)
         case .vgg22, .vgg54:
             let vgg = vgg!
-            let hrFeatures = vgg.forward(hr, mode: .inference)
-            let srFeatures = vgg.forward(sr, mode: .evaluation)
+            let (srImage, hrImage) = imagesInMinusOneToOne ? (Self.toUnitRange(sr), Self.toUnitRange(hr)) : (sr, hr)
+            let hrFeatures = vgg.forward(hrImage, mode: .inference)
+            let srFeatures = vgg.forward(srImage, mode: .evaluation)
             let featureGrad = Tensor(shape: srFeatures.shape)
             let scale2 = Self.vggFeatureScale * Self.vggFeatureScale
             let loss = Loss.mse(prediction: srFeatures, target: hrFeatures, grad: featureGrad, gradScale: weight * scale2)
             let grad = vgg.backward(featureGrad, needInputGrad: true)!
-            srGrad.data.update(from: grad.data, count: grad.count)
+            withExtendedLifetime(grad) { srGrad.data.update(from: grad.data, count: grad.count) }
+            if imagesInMinusOneToOne {
+                for i in 0..<srGrad.count { srGrad[i] *= 0.5 }
+            }
             return loss * scale2
         }
+    }
+
+    static func toUnitRange(_ image: Tensor) -> Tensor {
+        let out = Tensor(shape: image.shape)
+        for i in 0..<image.count { out[i] = (image[i] + 1) * 0.5 }
+        return out
     }
 }

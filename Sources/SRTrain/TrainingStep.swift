@@ -1,6 +1,6 @@
-// One training step of one rank, for both phases of the paper. Gradients pass through
-// `reduceGradients` before each optimizer update: the identity on one process, an all-reduce
-// (averaging over ranks) under MPI.
+// One training step of one rank, for both phases of the paper, over one or more micro-batches
+// (gradient accumulation). Gradients pass through `reduceGradients` before each optimizer update:
+// the identity on one process, the average over ranks under MPI.
 //
 // srresnet phase: SR = G(LR); loss = content(SR, HR); G update.
 // gan phase (k = 1):
@@ -8,6 +8,9 @@
 //   D step: BCE(D(HR), 1) + BCE(D(SR), 0); SR is treated as data (no gradient reaches G)
 //   G step: content(SR, HR) + adversarialWeight x BCE(D(SR), 1), i.e. -log D(SR); D's weights
 //           take no gradient in this pass
+// With several micro-batches the G step runs G forward again on each (its activations of the D
+// step were overwritten by the next micro-batch): correct, at the price of one more G forward.
+// With `skip`, SR = G(LR) + skip(LR) (the bicubic-upsampled input): G learns the residual.
 
 import SRCore
 import SRModels
@@ -33,6 +36,8 @@ public final class SRGANStep {
     public var adversarialWeight: Float = 1e-3
     /// Averages gradients across ranks before an update; the identity on one process.
     public var reduceGradients: (ParameterStore) -> Void = { _ in }
+    /// The image added to G's output (nil: none).
+    public var skip: ((Tensor) -> Tensor)?
 
     public init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
                 adam: AdamSettings = AdamSettings()) {
@@ -43,40 +48,66 @@ public final class SRGANStep {
         discriminatorOptimizer = discriminator.map { Adam(parameterCount: $0.parameters.count, settings: adam) }
     }
 
-    /// lr (N,3,h,w), hr (N,3,h*scale,w*scale), both in [0,1].
-    public func srresnet(lr: Tensor, hr: Tensor, learningRate: Float) -> StepResult {
-        generator.parameters.zeroGrads()
+    /// SR for `lr`, recorded for backward.
+    private func superResolve(_ lr: Tensor) -> Tensor {
         let sr = generator.forward(lr, mode: .training)
-        let srGrad = Tensor(shape: sr.shape)
+        if let skip {
+            let base = skip(lr)
+            withExtendedLifetime(base) { addInPlace(sr.data, base.data, count: sr.count) }
+        }
+        return sr
+    }
+
+    /// lr (N,3,h,w), hr (N,3,h*scale,w*scale).
+    public func srresnet(lr: Tensor, hr: Tensor, learningRate: Float) -> StepResult {
+        srresnet(batches: [(lr, hr)], learningRate: learningRate)
+    }
+
+    public func srresnet(batches: [(lr: Tensor, hr: Tensor)], learningRate: Float) -> StepResult {
+        generator.parameters.zeroGrads()
         var result = StepResult()
-        result.contentLoss = contentLoss(sr: sr, hr: hr, srGrad: srGrad)
-        _ = generator.backward(srGrad, needInputGrad: false)
+        let weight = 1 / Float(batches.count)
+        for (lr, hr) in batches {
+            let sr = superResolve(lr)
+            let srGrad = Tensor(shape: sr.shape)
+            result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: srGrad, weight: weight)
+            _ = generator.backward(srGrad, needInputGrad: false)
+        }
         reduceGradients(generator.parameters)
         generatorOptimizer.update(generator.parameters, learningRate: learningRate)
         return result
     }
 
     public func gan(lr: Tensor, hr: Tensor, generatorLearningRate: Float, discriminatorLearningRate: Float) -> StepResult {
+        gan(batches: [(lr, hr)], generatorLearningRate: generatorLearningRate, discriminatorLearningRate: discriminatorLearningRate)
+    }
+
+    public func gan(batches: [(lr: Tensor, hr: Tensor)], generatorLearningRate: Float, discriminatorLearningRate: Float) -> StepResult {
         guard let discriminator, let discriminatorOptimizer else {
             preconditionFailure("the gan phase needs a discriminator")
         }
         var result = StepResult()
-        let sr = generator.forward(lr, mode: .training)
+        let weight = 1 / Float(batches.count)
 
         // Discriminator step.
         discriminator.parameters.accumulatesGradients = true
         discriminator.parameters.zeroGrads()
-        let realLogits = discriminator.forward(hr, mode: .training)
-        let realGrad = Tensor(shape: realLogits.shape)
-        let realLoss = Loss.bceWithLogits(logits: realLogits, target: 1, grad: realGrad)
-        _ = discriminator.backward(realGrad, needInputGrad: false)
-        let fakeLogits = discriminator.forward(sr, mode: .training)
-        let fakeGrad = Tensor(shape: fakeLogits.shape)
-        let fakeLoss = Loss.bceWithLogits(logits: fakeLogits, target: 0, grad: fakeGrad)
-        _ = discriminator.backward(fakeGrad, needInputGrad: false)
-        result.discriminatorLoss = realLoss + fakeLoss
-        result.dOfHR = meanSigmoid(realLogits)
-        result.dOfSR = meanSigmoid(fakeLogits)
+        var lastSR: Tensor?
+        for (lr, hr) in batches {
+            let sr = superResolve(lr)
+            lastSR = sr
+            let realLogits = discriminator.forward(hr, mode: .training)
+            let realGrad = Tensor(shape: realLogits.shape)
+            let realLoss = Loss.bceWithLogits(logits: realLogits, target: 1, grad: realGrad, gradScale: weight)
+            _ = discriminator.backward(realGrad, needInputGrad: false)
+            let fakeLogits = discriminator.forward(sr, mode: .training)
+            let fakeGrad = Tensor(shape: fakeLogits.shape)
+            let fakeLoss = Loss.bceWithLogits(logits: fakeLogits, target: 0, grad: fakeGrad, gradScale: weight)
+            _ = discriminator.backward(fakeGrad, needInputGrad: false)
+            result.discriminatorLoss += weight * (realLoss + fakeLoss)
+            result.dOfHR += weight * meanSigmoid(realLogits)
+            result.dOfSR += weight * meanSigmoid(fakeLogits)
+        }
         reduceGradients(discriminator.parameters)
         discriminatorOptimizer.update(discriminator.parameters, learningRate: discriminatorLearningRate)
 
@@ -84,14 +115,18 @@ public final class SRGANStep {
         generator.parameters.zeroGrads()
         discriminator.parameters.accumulatesGradients = false
         defer { discriminator.parameters.accumulatesGradients = true }
-        let logits = discriminator.forward(sr, mode: .training)
-        let logitGrad = Tensor(shape: logits.shape)
-        result.adversarialLoss = Loss.bceWithLogits(logits: logits, target: 1, grad: logitGrad, gradScale: adversarialWeight)
-        let srGrad = discriminator.backward(logitGrad, needInputGrad: true)!
-        let contentGrad = Tensor(shape: sr.shape)
-        result.contentLoss = contentLoss(sr: sr, hr: hr, srGrad: contentGrad)
-        addInPlace(srGrad.data, contentGrad.data, count: srGrad.count)
-        _ = generator.backward(srGrad, needInputGrad: false)
+        for (index, (lr, hr)) in batches.enumerated() {
+            let sr = batches.count == 1 && index == 0 ? lastSR! : superResolve(lr)
+            let logits = discriminator.forward(sr, mode: .training)
+            let logitGrad = Tensor(shape: logits.shape)
+            result.adversarialLoss += weight * Loss.bceWithLogits(logits: logits, target: 1, grad: logitGrad,
+                                                                  gradScale: adversarialWeight * weight)
+            let srGrad = discriminator.backward(logitGrad, needInputGrad: true)!
+            let contentGrad = Tensor(shape: sr.shape)
+            result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: contentGrad, weight: weight)
+            withExtendedLifetime(contentGrad) { addInPlace(srGrad.data, contentGrad.data, count: srGrad.count) }
+            _ = generator.backward(srGrad, needInputGrad: false)
+        }
         reduceGradients(generator.parameters)
         generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
         return result

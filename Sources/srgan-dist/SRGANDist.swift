@@ -9,5 +9,5 @@ struct SRGANDist: ParsableCommand {
         commandName: "srgan-dist",
         abstract: "Data-parallel SRGAN training on CPU clusters.",
         version: "0.1.0",
-        subcommands: [Pack.self, Inspect.self, Bench.self])
+        subcommands: [Pack.self, Inspect.self, Train.self, Bench.self])
 }

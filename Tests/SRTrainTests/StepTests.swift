@@ -3,6 +3,7 @@
 import Foundation
 import SRCore
 import SRModels
+import SRData
 import SRTrain
 import XCTest
 
@@ -125,5 +126,33 @@ final class StepTests: XCTestCase {
         for _ in 0..<300 { last = step.srresnet(lr: lr, hr: hr, learningRate: 2e-3).contentLoss }
         XCTAssertTrue(last.isFinite)
         XCTAssertLessThan(last, first / 20, "MSE went from \(first) to \(last)")
+    }
+}
+
+final class TinyOverfitTests: XCTestCase {
+    /// The tiny preset's generator (with its bicubic skip) on one fixed batch of real photo
+    /// patches: the training loss falls at least tenfold.
+    func testTinyModelOverfitsOneBatchOfRealPatches() throws {
+        let photos = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/photos")
+        let side = 32, scale = 4
+        var hrValues: [Float] = [], lrValues: [Float] = []
+        let resizer = BicubicResizer(inHeight: side, inWidth: side, scale: 1 / Double(scale))
+        for (name, x, y) in [("astronaut.png", 200, 100), ("coffee.png", 300, 150), ("chelsea.png", 180, 120), ("rocket.png", 320, 200)] {
+            let (image, _) = try PNG.read(photos.appendingPathComponent(name).path)
+            let planar = Validation.planar(image.crop(x: x, y: y, width: side, height: side))
+            hrValues += planar.map { $0 * 2 - 1 }
+            lrValues += resizer.resize(planar, channels: 3).map { min(max($0, 0), 1) }
+        }
+        let hr = Tensor(shape: [4, 3, side, side], values: hrValues)
+        let lr = Tensor(shape: [4, 3, side / scale, side / scale], values: lrValues)
+        let config = try TrainConfig.preset("tiny", phase: .srresnet)
+        let step = SRGANStep(generator: Generator(config.generator, seed: 1), discriminator: nil,
+                             contentLoss: try ContentLoss(.mse, vggWeights: nil))
+        step.skip = BicubicSkip(scale: scale).callAsFunction
+        let first = step.srresnet(lr: lr, hr: hr, learningRate: Float(config.lr)).contentLoss
+        var last = first
+        for _ in 0..<200 { last = step.srresnet(lr: lr, hr: hr, learningRate: Float(config.lr)).contentLoss }
+        XCTAssertLessThan(last, first / 10, "MSE from \(first) to \(last)")
     }
 }

@@ -2,33 +2,70 @@
 
 import Foundation
 
+/// Sums a buffer of doubles across ranks in place (synchronised batch norm); nil on one process.
+public typealias StatisticsReducer = (UnsafeMutablePointer<Double>, Int) -> Void
+
 /// Training mode. x, y (N,C,H,W); gamma, beta (C). Writes y and, per channel, the batch mean and
 /// 1/sqrt(biased var + eps) that backward needs; updates the running statistics with `momentum`
-/// using the unbiased variance (n/(n-1)), as PyTorch does.
+/// using the unbiased variance (n/(n-1)), as PyTorch does. With `reduce`, the statistics are those
+/// of the global batch over all ranks (sums of x and x^2 in double, all-reduced); returns the
+/// number of values per channel the statistics cover.
+@discardableResult
 public func batchNormForwardTraining(
     output y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
     invStd: UnsafeMutablePointer<Float>, runningMean: UnsafeMutablePointer<Float>,
     runningVar: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
     gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-    batch: Int, channels: Int, plane: Int, eps: Float, momentum: Float
-) {
-    let reduced = batch * plane
-    for c in 0..<channels {
-        var sum = 0.0
-        for n in 0..<batch {
-            let p = x + (n * channels + c) * plane
-            for i in 0..<plane { sum += Double(p[i]) }
-        }
-        let mu = sum / Double(reduced)
-        var squares = 0.0
-        for n in 0..<batch {
-            let p = x + (n * channels + c) * plane
-            for i in 0..<plane {
-                let d = Double(p[i]) - mu
-                squares += d * d
+    batch: Int, channels: Int, plane: Int, eps: Float, momentum: Float,
+    reduce: StatisticsReducer? = nil
+) -> Int {
+    var reduced = batch * plane
+    var means = [Double](repeating: 0, count: channels), variances = [Double](repeating: 0, count: channels)
+    if let reduce {
+        // sums[c] = sum x, sums[C + c] = sum x^2, sums[2C] = count; then all ranks' totals.
+        var sums = [Double](repeating: 0, count: 2 * channels + 1)
+        for c in 0..<channels {
+            var s1 = 0.0, s2 = 0.0
+            for n in 0..<batch {
+                let p = x + (n * channels + c) * plane
+                for i in 0..<plane {
+                    let v = Double(p[i])
+                    s1 += v
+                    s2 += v * v
+                }
             }
+            sums[c] = s1
+            sums[channels + c] = s2
         }
-        let variance = squares / Double(reduced)
+        sums[2 * channels] = Double(reduced)
+        sums.withUnsafeMutableBufferPointer { reduce($0.baseAddress!, $0.count) }
+        reduced = Int(sums[2 * channels])
+        for c in 0..<channels {
+            means[c] = sums[c] / Double(reduced)
+            variances[c] = max(sums[channels + c] / Double(reduced) - means[c] * means[c], 0)
+        }
+    } else {
+        for c in 0..<channels {
+            var sum = 0.0
+            for n in 0..<batch {
+                let p = x + (n * channels + c) * plane
+                for i in 0..<plane { sum += Double(p[i]) }
+            }
+            let mu = sum / Double(reduced)
+            var squares = 0.0
+            for n in 0..<batch {
+                let p = x + (n * channels + c) * plane
+                for i in 0..<plane {
+                    let d = Double(p[i]) - mu
+                    squares += d * d
+                }
+            }
+            means[c] = mu
+            variances[c] = squares / Double(reduced)
+        }
+    }
+    for c in 0..<channels {
+        let mu = means[c], variance = variances[c]
         let inv = Float(1 / (variance + Double(eps)).squareRoot())
         mean[c] = Float(mu)
         invStd[c] = inv
@@ -43,6 +80,7 @@ public func batchNormForwardTraining(
             for i in 0..<plane { target[i] = source[i] * scale + shift }
         }
     }
+    return reduced
 }
 
 /// Evaluation mode: y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta.
@@ -66,29 +104,43 @@ public func batchNormForwardInference(
 /// Backward of either mode, given the per-channel mean and invStd the forward used.
 /// gammaGrad, betaGrad (C) are added to and inputGrad (N,C,H,W) overwritten, each when non-nil.
 /// Training mode (statistics depend on x):
-///   dx = gamma*invStd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)),  M = N*H*W
+///   dx = gamma*invStd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)),  M = values per channel
+/// where, with `reduce`, the two sums and M are those of the global batch (synchronised BN; each
+/// rank's dy comes from its own loss, and the sums add them up, as PyTorch's SyncBatchNorm does).
 /// Evaluation mode (statistics are constants): dx = gamma*invStd*dy.
 public func batchNormBackward(
     inputGrad: UnsafeMutablePointer<Float>?, gammaGrad: UnsafeMutablePointer<Float>?,
     betaGrad: UnsafeMutablePointer<Float>?, outputGrad dy: UnsafePointer<Float>,
     input x: UnsafePointer<Float>, mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
-    gamma: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, batchStatistics: Bool
+    gamma: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, batchStatistics: Bool,
+    reduce: StatisticsReducer? = nil, reducedCount: Int? = nil
 ) {
-    let reduced = Float(batch * plane)
+    var sums = [Double](repeating: 0, count: 2 * channels)   // sum dy, then sum dy*xhat
     for c in 0..<channels {
         let mu = mean[c], inv = invStd[c]
-        var sumDy: Float = 0, sumDyXhat: Float = 0
+        var sumDy = 0.0, sumDyXhat = 0.0
         for n in 0..<batch {
             let g = dy + (n * channels + c) * plane
             let p = x + (n * channels + c) * plane
             for i in 0..<plane {
-                sumDy += g[i]
-                sumDyXhat += g[i] * (p[i] - mu) * inv
+                sumDy += Double(g[i])
+                sumDyXhat += Double(g[i] * (p[i] - mu) * inv)
             }
         }
-        gammaGrad?[c] += sumDyXhat
-        betaGrad?[c] += sumDy
-        guard let inputGrad else { continue }
+        sums[c] = sumDy
+        sums[channels + c] = sumDyXhat
+        gammaGrad?[c] += Float(sumDyXhat)   // parameter gradients stay local: the all-reduce of
+        betaGrad?[c] += Float(sumDy)         // the gradient buffer averages them later
+    }
+    guard let inputGrad else { return }
+    var reduced = Float(batch * plane)
+    if batchStatistics, let reduce {
+        sums.withUnsafeMutableBufferPointer { reduce($0.baseAddress!, $0.count) }
+        reduced = Float(reducedCount ?? batch * plane)
+    }
+    for c in 0..<channels {
+        let mu = mean[c], inv = invStd[c]
+        let sumDy = Float(sums[c]), sumDyXhat = Float(sums[channels + c])
         let scale = gamma[c] * inv
         for n in 0..<batch {
             let g = dy + (n * channels + c) * plane

@@ -12,6 +12,9 @@ public final class BatchNorm2d: Layer {
     public let runningMean: ParameterSlot, runningVar: ParameterSlot
     /// Training-mode forward passes so far (PyTorch's num_batches_tracked).
     public var numBatchesTracked: Int = 0
+    /// Set for synchronised batch norm: sums statistics across ranks (nil: this rank's batch only).
+    public var statisticsReducer: StatisticsReducer?
+    private var reducedCount = 0
     private let parameters: ParameterStore
     private let buffers: ParameterStore
     private var input: Tensor?
@@ -42,11 +45,12 @@ public final class BatchNorm2d: Layer {
         let mean = Tensor(shape: [channels]), invStd = Tensor(shape: [channels])
         let gammaPointer = parameters.values + gamma.offset, betaPointer = parameters.values + beta.offset
         if mode.usesBatchStatistics {
-            batchNormForwardTraining(
+            reducedCount = batchNormForwardTraining(
                 output: output.data, mean: mean.data, invStd: invStd.data,
                 runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
                 input: input.data, gamma: gammaPointer, beta: betaPointer,
-                batch: input.n, channels: channels, plane: plane, eps: eps, momentum: momentum)
+                batch: input.n, channels: channels, plane: plane, eps: eps, momentum: momentum,
+                reduce: statisticsReducer)
             numBatchesTracked += 1
         } else {
             batchNormForwardInference(
@@ -78,7 +82,8 @@ public final class BatchNorm2d: Layer {
             betaGrad: parameters.gradPointer(beta), outputGrad: outputGrad.data, input: input.data,
             mean: cached(mean, "BatchNorm2d").data, invStd: cached(invStd, "BatchNorm2d").data,
             gamma: parameters.values + gamma.offset, batch: input.n, channels: channels,
-            plane: input.h * input.w, batchStatistics: usedBatchStatistics)
+            plane: input.h * input.w, batchStatistics: usedBatchStatistics,
+            reduce: statisticsReducer, reducedCount: reducedCount)
         return inputGrad
     }
 }

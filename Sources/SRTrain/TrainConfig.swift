@@ -1,0 +1,150 @@
+// Training settings: a preset, then a YAML config file over it, then command-line options over
+// that. The resolved config is printed at start and saved as RUN_DIR/config.yaml.
+
+import Foundation
+import SRModels
+import Yams
+
+public enum Phase: String, Codable, CaseIterable, Sendable {
+    case srresnet, gan
+}
+
+public struct TrainConfig: Codable, Equatable, Sendable {
+    public var preset: String
+    public var phase: Phase
+    // Networks.
+    public var generator: GeneratorConfig
+    public var discriminator: DiscriminatorConfig
+    /// Add the bicubic-upsampled LR to the generator's output (the generator learns a residual).
+    public var globalSkip: Bool
+    // Optimisation.
+    public var steps: Int
+    /// Per rank; the global batch is batch x ranks x accumulate.
+    public var batch: Int
+    public var accumulate: Int
+    public var lr: Double
+    /// The discriminator's learning rate; nil: the same as the generator's.
+    public var discriminatorLR: Double?
+    /// Steps at which the learning rates are multiplied by `lrGamma`.
+    public var lrSteps: [Int]
+    public var lrGamma: Double
+    public var adamBeta1: Double
+    public var adamBeta2: Double
+    public var contentLoss: ContentLossKind
+    public var adversarialWeight: Double
+    /// Exponential moving average of the generator weights (0: off).
+    public var ema: Double
+    public var syncBN: Bool
+    public var seed: UInt64
+    // Inputs and outputs.
+    public var data: String?
+    public var val: String?
+    public var run: String
+    public var initFrom: String?
+    public var vggWeights: String?
+    /// Tests only: train a VGG content loss on random VGG19 weights.
+    public var allowRandomVGG: Bool
+    public var validateEvery: Int
+    /// Validation images whose SR result is saved as PNG.
+    public var validationSamples: Int
+    public var logEvery: Int
+    public var checkReplicas: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case preset, phase, generator, discriminator, steps, batch, accumulate, lr, ema, seed, data, val, run
+        case globalSkip = "global_skip", discriminatorLR = "discriminator_lr", lrSteps = "lr_steps", lrGamma = "lr_gamma"
+        case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", contentLoss = "content_loss"
+        case adversarialWeight = "adversarial_weight", syncBN = "sync_bn", initFrom = "init", vggWeights = "vgg_weights"
+        case allowRandomVGG = "allow_random_vgg", validateEvery = "validate_every", validationSamples = "validation_samples"
+        case logEvery = "log_every", checkReplicas = "check_replicas"
+    }
+
+    public static let presetNames = ["paper", "tiny"]
+
+    /// `paper`: Ledig et al. 2017 exactly (SRResNet: 10^6 updates at 1e-4, MSE; SRGAN: 10^5 at
+    /// 1e-4 then 10^5 at 1e-5, VGG54, batch 16, 96x96 patches, Adam beta1 0.9).
+    /// `tiny`: B=4, C=32 with the global skip, a quarter-width discriminator, Adam 5e-4: learns in
+    /// minutes on 2 cores (tests and the demo).
+    public static func preset(_ name: String, phase: Phase) throws -> TrainConfig {
+        var config = TrainConfig(
+            preset: name, phase: phase, generator: GeneratorConfig(), discriminator: DiscriminatorConfig(), globalSkip: false,
+            steps: phase == .srresnet ? 1_000_000 : 200_000, batch: 16, accumulate: 1, lr: 1e-4, discriminatorLR: nil,
+            lrSteps: phase == .srresnet ? [] : [100_000], lrGamma: 0.1, adamBeta1: 0.9, adamBeta2: 0.999,
+            contentLoss: phase == .srresnet ? .mse : .vgg54, adversarialWeight: 1e-3, ema: 0, syncBN: false, seed: 0,
+            data: nil, val: nil, run: "runs/\(name)-\(phase.rawValue)", initFrom: nil, vggWeights: nil, allowRandomVGG: false,
+            validateEvery: 1000, validationSamples: 4, logEvery: 10, checkReplicas: false)
+        switch name {
+        case "paper":
+            break
+        case "tiny":
+            config.generator = GeneratorConfig(channels: 32, residualBlocks: 4, scale: 4)
+            config.discriminator = DiscriminatorConfig(patchSize: 96, baseChannels: 16, hidden: 256)
+            config.globalSkip = true
+            config.lr = 5e-4
+            config.steps = phase == .srresnet ? 600 : 100
+            config.lrSteps = phase == .srresnet ? [450] : []
+            config.contentLoss = .mse
+            config.validateEvery = 200
+            config.validationSamples = 2
+        default:
+            throw ConfigurationError("unknown preset '\(name)'", hint: "choose one of: \(presetNames.joined(separator: ", "))")
+        }
+        return config
+    }
+
+    /// Applies the settings of a YAML file over this config; unknown keys are refused.
+    public func overlaid(withYAML text: String, file: String) throws -> TrainConfig {
+        guard let loaded = try? Yams.load(yaml: text) else {
+            throw ConfigurationError("\(file): not valid YAML", hint: "check the file's syntax")
+        }
+        guard let overrides = loaded as? [String: Any] else {
+            throw ConfigurationError("\(file): the top level is not a mapping of settings", hint: "write one 'key: value' per line")
+        }
+        var base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
+        try Self.merge(overrides, into: &base, path: "", file: file)
+        do {
+            return try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: base))
+        } catch {
+            throw ConfigurationError("\(file): a setting has the wrong type (\(error))", hint: "compare with the resolved config that training prints")
+        }
+    }
+
+    private static func merge(_ overrides: [String: Any], into base: inout [String: Any], path: String, file: String) throws {
+        for (key, value) in overrides {
+            guard let existing = base[key] ?? (optionalKeys.contains(key) ? NSNull() : nil) else {
+                throw ConfigurationError("\(file): unknown setting '\(path)\(key)'",
+                                         hint: "known settings: \(base.keys.sorted().joined(separator: ", "))")
+            }
+            if var nested = existing as? [String: Any], let child = value as? [String: Any] {
+                try merge(child, into: &nested, path: "\(path)\(key).", file: file)
+                base[key] = nested
+            } else {
+                base[key] = value
+            }
+        }
+    }
+
+    private static let optionalKeys: Set<String> = ["discriminator_lr", "data", "val", "init", "vgg_weights"]
+
+    /// The problems with these settings (empty when they are fine).
+    public var problems: [String] {
+        var found: [String] = []
+        if let problem = generator.problem { found.append("generator: \(problem)") }
+        if let problem = discriminator.problem { found.append("discriminator: \(problem)") }
+        if steps < 1 || batch < 1 || accumulate < 1 { found.append("steps, batch and accumulate must be >= 1") }
+        if lr <= 0 || (discriminatorLR ?? 1) <= 0 { found.append("learning rates must be > 0") }
+        if !(0..<1).contains(ema) { found.append("ema must be in [0, 1)") }
+        if validateEvery < 1 || logEvery < 1 { found.append("validate_every and log_every must be >= 1") }
+        if phase == .srresnet && contentLoss.vggLayer != nil { found.append("the srresnet phase trains on mse or l1, not \(contentLoss.rawValue)") }
+        return found
+    }
+
+    public var yaml: String { (try? YAMLEncoder().encode(self)) ?? "\(self)" }
+
+    /// The generator's and discriminator's learning rates at `step` (0-based).
+    public func learningRates(at step: Int) -> (generator: Float, discriminator: Float) {
+        let drops = lrSteps.filter { step >= $0 }.count
+        let factor = pow(lrGamma, Double(drops))
+        return (Float(lr * factor), Float((discriminatorLR ?? lr) * factor))
+    }
+}

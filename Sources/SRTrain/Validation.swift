@@ -1,0 +1,112 @@
+// Validation on rank 0: for each held-out image, the x`scale` LR made by MATLAB-style bicubic
+// (quantised to 8 bits, as a saved LR image would be), super-resolved, and compared with the HR
+// by PSNR and SSIM on Y with a `scale`-pixel border crop, next to bicubic upsampling of the same LR.
+
+import Foundation
+import SRCore
+import SRData
+import SRModels
+
+public struct ValidationImage {
+    public let name: String
+    public let hr: RGBImage   // cropped to a multiple of the scale
+}
+
+public struct ValidationResult: Sendable {
+    public var psnr = 0.0, ssim = 0.0, psnrBicubic = 0.0, ssimBicubic = 0.0
+    public var images = 0
+}
+
+public enum Validation {
+    /// PNGs of a folder, or the `val/` images of a packed folder; each cropped to a multiple of `scale`.
+    public static func loadImages(_ path: String, scale: Int) throws -> [ValidationImage] {
+        var folder = path
+        if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(Manifest.fileName)) {
+            folder = (path as NSString).appendingPathComponent(Manifest.validationFolder)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigurationError("\(folder): validation folder not found",
+                                     hint: "pass --val a folder of PNG images or a packed folder made with --val-images")
+        }
+        var images: [ValidationImage] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where name.lowercased().hasSuffix(".png") {
+            let (image, _) = try PNG.read((folder as NSString).appendingPathComponent(name))
+            let width = image.width / scale * scale, height = image.height / scale * scale
+            guard width >= 4 * scale, height >= 4 * scale else { continue }
+            images.append(ValidationImage(name: name, hr: image.crop(x: 0, y: 0, width: width, height: height)))
+        }
+        guard !images.isEmpty else {
+            throw ConfigurationError("\(folder): no usable PNG images", hint: "put validation PNGs there, each at least \(4 * scale) pixels a side")
+        }
+        return images
+    }
+
+    /// RGB8 (H,W,3) -> planar floats (3,H,W) in [0,1].
+    public static func planar(_ image: RGBImage) -> [Float] {
+        let plane = image.width * image.height
+        var out = [Float](repeating: 0, count: 3 * plane)
+        for i in 0..<plane {
+            for c in 0..<3 { out[c * plane + i] = Float(image.pixels[3 * i + c]) / 255 }
+        }
+        return out
+    }
+
+    /// Planar floats in [0,1] -> RGB8, rounded and clamped.
+    public static func image(_ planar: UnsafePointer<Float>, width: Int, height: Int) -> RGBImage {
+        let plane = width * height
+        var out = RGBImage(width: width, height: height)
+        for i in 0..<plane {
+            for c in 0..<3 { out.pixels[3 * i + c] = UInt8(min(max((planar[c * plane + i] * 255).rounded(), 0), 255)) }
+        }
+        return out
+    }
+
+    /// MATLAB-style bicubic resize of an RGB8 image, quantised back to 8 bits.
+    public static func resize(_ image: RGBImage, scale: Double) -> RGBImage {
+        let resizer = BicubicResizer(inHeight: image.height, inWidth: image.width, scale: scale)
+        let out = resizer.resize(planar(image), channels: 3)
+        return out.withUnsafeBufferPointer { self.image($0.baseAddress!, width: resizer.outWidth, height: resizer.outHeight) }
+    }
+
+    /// Super-resolves `lr` with `generator` (inference mode), adding the bicubic skip if asked;
+    /// the generator works in the paper's ranges: LR [0,1] in, SR [-1,1] out.
+    public static func superResolve(_ generator: Generator, _ lr: RGBImage, globalSkip: Bool) -> RGBImage {
+        let scale = generator.config.scale
+        let input = Tensor(shape: [1, 3, lr.height, lr.width], values: planar(lr))
+        let output = generator.forward(input, mode: .inference)
+        if globalSkip {
+            let base = BicubicResizer(inHeight: lr.height, inWidth: lr.width, scale: Double(scale)).resize(planar(lr), channels: 3)
+            for i in 0..<output.count { output[i] += 2 * base[i] - 1 }
+        }
+        for i in 0..<output.count { output[i] = (output[i] + 1) * 0.5 }
+        return image(output.data, width: lr.width * scale, height: lr.height * scale)
+    }
+
+    /// Metrics of `generator` on `images`; SR results of the first `saveCount` go to `saveFolder`.
+    public static func run(_ generator: Generator, images: [ValidationImage], globalSkip: Bool,
+                           saveFolder: String?, saveCount: Int) throws -> ValidationResult {
+        let scale = generator.config.scale
+        var result = ValidationResult()
+        if let saveFolder { try FileManager.default.createDirectory(atPath: saveFolder, withIntermediateDirectories: true) }
+        for (index, item) in images.enumerated() {
+            let lr = resize(item.hr, scale: 1 / Double(scale))
+            let sr = superResolve(generator, lr, globalSkip: globalSkip)
+            let bicubic = resize(lr, scale: Double(scale))
+            result.psnr += ImageMetrics.psnr(sr, item.hr, border: scale)
+            result.ssim += ImageMetrics.ssim(sr, item.hr, border: scale)
+            result.psnrBicubic += ImageMetrics.psnr(bicubic, item.hr, border: scale)
+            result.ssimBicubic += ImageMetrics.ssim(bicubic, item.hr, border: scale)
+            if let saveFolder, index < saveCount {
+                try PNG.write(sr, to: (saveFolder as NSString).appendingPathComponent(item.name))
+            }
+        }
+        let n = Double(images.count)
+        result.psnr /= n
+        result.ssim /= n
+        result.psnrBicubic /= n
+        result.ssimBicubic /= n
+        result.images = images.count
+        return result
+    }
+}
