@@ -10,8 +10,9 @@ final class ConvTests: XCTestCase {
         (3, 5, 2, 1, 1, 0, 4, 3),     // 1x1: no im2col
         (1, 2, 2, 3, 2, 0, 6, 5),     // stride 2 without padding, odd output
         (2, 4, 3, 5, 3, 2, 9, 8),     // stride 3, 5x5
-        (2, 16, 3, 9, 1, 4, 7, 10),   // 9x9 over 16 channels: shifted-window path (generator tail)
-        (1, 17, 5, 5, 1, 2, 6, 5),    // 5x5 shifted-window, odd sizes
+        (2, 16, 3, 9, 1, 4, 7, 10),   // 9x9, 16 -> 3: output-side path (generator tail)
+        (1, 17, 5, 5, 1, 2, 6, 5),    // 5x5, 17 -> 5: shifted-window path, odd sizes
+        (2, 16, 16, 9, 1, 4, 6, 7),   // 9x9, 16 -> 16: shifted-window path
     ]
 
     private func makeConv(_ store: ParameterStore, _ g: (Int, Int, Int, Int, Int, Int, Int, Int),

@@ -1,5 +1,6 @@
 // Convolution by im2col + one sgemm per image (Caffe's scheme); 1x1 stride-1 convolutions skip
-// im2col; large stride-1 kernels over many channels take the shifted-window path (ShiftedConv). The plain-loop reference in ConvReference.swift is the specification these must match.
+// im2col; large stride-1 kernels with few outputs build the patch matrix on the output side
+// (OutputSideConv), other large stride-1 kernels over many channels take the shifted-window path. The plain-loop reference in ConvReference.swift is the specification these must match.
 
 /// The (C*KH*KW, OH*OW) patch matrix of one image: im2col into `columns`, or the image itself
 /// when the convolution is pointwise (columns is nil then).
@@ -16,6 +17,10 @@ public func convForward(
     output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry
 ) {
+    if usesOutputSide(g) {
+        outputSideConvForward(output: output, input: input, weight: weight, bias: bias, g)
+        return
+    }
     if usesShiftedWindow(g) {
         shiftedConvForward(output: output, input: input, weight: weight, bias: bias, g)
         return
@@ -46,6 +51,11 @@ public func convBackward(
     biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry
 ) {
+    if usesOutputSide(g) {
+        outputSideConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
+                               input: input, weight: weight, g)
+        return
+    }
     if usesShiftedWindow(g) {
         shiftedConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
                             input: input, weight: weight, g)
