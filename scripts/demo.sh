@@ -2,7 +2,7 @@
 # The main job end to end on the bundled sample photos: set up, pack (3 photos held out for
 # validation), train the tiny preset under `mpirun -n 2` (SRResNet phase, then a short GAN phase
 # started from it), and report validation PSNR/SSIM against bicubic on the held-out photos.
-# About 7 minutes on 2 cores. Everything goes to runs/demo-DATE/.
+# About 8 minutes on 2 cores. Everything goes to runs/demo-DATE/.
 #
 # The GAN phase uses the MSE content loss (the paper's SRGAN-MSE) unless VGG19 weights are in
 # place: VGG19_WEIGHTS=path/to/vgg19.safetensors bash scripts/demo.sh  (docs/vgg19-weights.md)
@@ -16,18 +16,18 @@ ranks=2
 mpi=(mpirun -n "$ranks" --oversubscribe)
 if [ "$(id -u)" -eq 0 ]; then mpi+=(--allow-run-as-root); fi
 
-echo "== pack the sample photos"
-"$bin" pack --input samples/photos --output "$run/packed" --val-images 3
+echo "== pack the sample photos: 256 random 48x48 crops per photo, 3 photos held out"
+"$bin" pack --input samples/photos --output "$run/packed" --val-images 3 --random-crops 256 --patch-size 48
 
 echo "== train: SRResNet phase, tiny preset, $ranks ranks x batch 8"
 "${mpi[@]}" "$bin" train --preset tiny --phase srresnet --data "$run/packed" --val "$run/packed" \
-    --run "$run/srresnet" --batch 8 --log-every 50
+    --run "$run/srresnet" --batch 8 --log-every 300
 
 gan_loss=(--content-loss mse)
 if [ -n "${VGG19_WEIGHTS:-}" ]; then gan_loss=(--content-loss vgg54 --vgg-weights "$VGG19_WEIGHTS"); fi
 echo "== train: GAN phase from the SRResNet (${gan_loss[*]})"
 "${mpi[@]}" "$bin" train --preset tiny --phase gan --init "$run/srresnet" --data "$run/packed" --val "$run/packed" \
-    --run "$run/gan" --batch 8 --log-every 25 "${gan_loss[@]}"
+    --run "$run/gan" --batch 8 --log-every 50 "${gan_loss[@]}"
 
 echo "== result (validation on the 3 held-out photos; PSNR/SSIM on Y with a 4-pixel border)"
 for phase in srresnet gan; do

@@ -23,7 +23,7 @@ public struct StreamPosition: Codable, Equatable, Sendable {
 public struct StreamBatch {
     /// (B, 3, P, P) in [-1, 1] (the paper's HR range).
     public let hr: Tensor
-    /// (B, 3, P/scale, P/scale) in [0, 1]: MATLAB-style bicubic of the augmented HR.
+    /// (B, 3, P/scale, P/scale) in [0, 1]: MATLAB-style bicubic of the augmented HR, quantised to 8 bits.
     public let lr: Tensor
     /// Global patch indices and dihedral transforms of the batch, in order (for tests and logs).
     public let patchIndices: [Int]
@@ -119,12 +119,13 @@ public final class BatchMaker {
                     Dihedral.toPlanar(source.baseAddress! + within * patchBytes, side: p, transform: t, into: target.baseAddress!)
                 }
             }
-            // LR from the [0,1] HR, clamped to [0,1] (bicubic overshoots); then HR to [-1,1].
+            // LR from the [0,1] HR (bicubic overshoots, so it is clamped); then HR to [-1,1].
             let lrTarget = lr.data + i * 3 * lrSide * lrSide
             planar.withUnsafeBufferPointer { source in
                 scratch.withUnsafeMutableBufferPointer { resizer.resize(source.baseAddress!, lrTarget, channels: 3, scratch: $0.baseAddress!) }
             }
-            for k in 0..<(3 * lrSide * lrSide) { lrTarget[k] = min(max(lrTarget[k], 0), 1) }
+            // Clamped and quantised to 8 bits, as an LR image saved to PNG (and the validation LR) is.
+            for k in 0..<(3 * lrSide * lrSide) { lrTarget[k] = (min(max(lrTarget[k], 0), 1) * 255).rounded() / 255 }
             let hrTarget = hr.data + i * 3 * p * p
             for k in 0..<(3 * p * p) { hrTarget[k] = planar[k] * 2 - 1 }
         }

@@ -63,7 +63,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// `paper`: Ledig et al. 2017 exactly (SRResNet: 10^6 updates at 1e-4, MSE; SRGAN: 10^5 at
     /// 1e-4 then 10^5 at 1e-5, VGG54, batch 16, 96x96 patches, Adam beta1 0.9).
-    /// `tiny`: B=4, C=32 with the global skip, a quarter-width discriminator, Adam 5e-4: learns in
+    /// `tiny`: B=4, C=32 with the global skip, a quarter-width discriminator, Adam 1e-3: learns in
     /// minutes on 2 cores (tests and the demo).
     public static func preset(_ name: String, phase: Phase) throws -> TrainConfig {
         var config = TrainConfig(
@@ -77,14 +77,16 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         case "paper":
             break
         case "tiny":
+            // Measured on the sample photos (docs/benchmarks.md): with 48x48 patches (pack
+            // --patch-size 48) 3600 steps take about 5 minutes on 2 cores under mpirun -n 2.
             config.generator = GeneratorConfig(channels: 32, residualBlocks: 4, scale: 4)
-            config.discriminator = DiscriminatorConfig(patchSize: 96, baseChannels: 16, hidden: 256)
+            config.discriminator = DiscriminatorConfig(patchSize: 48, baseChannels: 16, hidden: 256)
             config.globalSkip = true
-            config.lr = 5e-4
-            config.steps = phase == .srresnet ? 600 : 100
-            config.lrSteps = phase == .srresnet ? [450] : []
+            config.lr = 1e-3
+            config.steps = phase == .srresnet ? 3600 : 300
+            config.lrSteps = phase == .srresnet ? [2900] : []
             config.contentLoss = .mse
-            config.validateEvery = 200
+            config.validateEvery = phase == .srresnet ? 1200 : 100
             config.validationSamples = 2
         default:
             throw ConfigurationError("unknown preset '\(name)'", hint: "choose one of: \(presetNames.joined(separator: ", "))")

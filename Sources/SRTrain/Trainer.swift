@@ -163,9 +163,12 @@ public final class Trainer {
                 if comm.isRoot {
                     if terminal { print("\r" + line + "    ", terminator: done == config.steps ? "\n" : "") ; fflush(stdout) } else { print(line) }
                 }
-                log?.record("train", step: done, [("content_loss", averaged[0]), ("adversarial_loss", averaged[1]),
-                                                  ("discriminator_loss", averaged[2]), ("d_hr", averaged[3]), ("d_sr", averaged[4]),
-                                                  ("lr", Double(rates.generator)), ("samples_per_s", samplesPerSecond)])
+                var values = [("content_loss", averaged[0]), ("lr", Double(rates.generator)), ("samples_per_s", samplesPerSecond)]
+                if config.phase == .gan {
+                    values += [("adversarial_loss", averaged[1]), ("discriminator_loss", averaged[2]),
+                               ("d_hr", averaged[3]), ("d_sr", averaged[4])]
+                }
+                log?.record("train", step: done, values)
             }
             if done % config.validateEvery == 0 || done == config.steps {
                 try averageRunningStatistics([generator] + (discriminator.map { [$0] } ?? []))

@@ -113,7 +113,7 @@ final class StreamTests: XCTestCase {
             }
             let hr = Array(batch.hr.toArray()[(i * 3072)..<((i + 1) * 3072)])
             XCTAssertEqual(hr, planar.map { $0 * 2 - 1 })
-            let lr = resizer.resize(planar, channels: 3).map { min(max($0, 0), 1) }
+            let lr = resizer.resize(planar, channels: 3).map { (min(max($0, 0), 1) * 255).rounded() / 255 }
             XCTAssertEqual(Array(batch.lr.toArray()[(i * 192)..<((i + 1) * 192)]), lr)
         }
     }
