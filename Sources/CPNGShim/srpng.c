@@ -164,51 +164,6 @@ typedef struct {
     png_bytep *rows;
 } srpng_write_state;
 
-int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
-                 int channels, char *message, size_t message_size) {
-    srpng_errors errors = {message, message_size};
-    if (channels != 1 && channels != 3) {
-        set_message(message, message_size, "only 1 (gray) or 3 (RGB) channels can be written");
-        return -1;
-    }
-    srpng_write_state *state = calloc(1, sizeof(srpng_write_state));
-    if (state == NULL) return -1;
-    int status = -1;
-    state->file = fopen(path, "wb");
-    if (state->file == NULL) {
-        set_message(message, message_size, "cannot open file for writing");
-    } else {
-        state->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &errors, on_error, on_warning);
-        if (state->png != NULL) state->info = png_create_info_struct(state->png);
-        state->rows = malloc(sizeof(png_bytep) * (height > 0 ? height : 1));
-        if (state->png == NULL || state->info == NULL || state->rows == NULL) {
-            set_message(message, message_size, "out of memory creating the PNG writer");
-        } else if (setjmp(png_jmpbuf(state->png)) == 0) {
-            png_init_io(state->png, state->file);
-            png_set_IHDR(state->png, state->info, width, height, 8,
-                         channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
-                         PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-            png_write_info(state->png, state->info);
-            for (uint32_t y = 0; y < height; y++) {
-                state->rows[y] = (png_bytep)(pixels + (size_t)y * width * channels);
-            }
-            png_write_image(state->png, state->rows);
-            png_write_end(state->png, NULL);
-            status = 0;
-        }
-    }
-    if (state->png != NULL) {
-        png_destroy_write_struct(&state->png, state->info != NULL ? &state->info : NULL);
-    }
-    if (state->file != NULL && fclose(state->file) != 0 && status == 0) {
-        set_message(message, message_size, "error closing the file (disk full?)");
-        status = -1;
-    }
-    free(state->rows);
-    free(state);
-    return status;
-}
-
 static int channels_of(int color_type) {
     switch (color_type) {
     case PNG_COLOR_TYPE_GRAY: return 1;
@@ -279,6 +234,17 @@ int srpng_write_general(const char *path, const void *samples, uint32_t width, u
     free(state->rows);
     free(state);
     return status;
+}
+
+int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                 int channels, char *message, size_t message_size) {
+    if (channels != 1 && channels != 3) {
+        set_message(message, message_size, "only 1 (gray) or 3 (RGB) channels can be written");
+        return -1;
+    }
+    return srpng_write_general(path, pixels, width, height, 8,
+                               channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, 0, NULL, 0,
+                               message, message_size);
 }
 
 void srpng_free(uint8_t *pixels) { free(pixels); }

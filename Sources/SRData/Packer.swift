@@ -214,7 +214,7 @@ public final class Packer {
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: options.input).filter { name in
             var directory: ObjCBool = false
-            FileManager.default.fileExists(atPath: (options.input as NSString).appendingPathComponent(name), isDirectory: &directory)
+            _ = FileManager.default.fileExists(atPath: (options.input as NSString).appendingPathComponent(name), isDirectory: &directory)
             return !name.hasPrefix(".") && !directory.boolValue
         }.sorted()
         guard !names.isEmpty else {

@@ -8,7 +8,7 @@ public final class MetricsLog {
 
     public init(runDirectory: String) throws {
         let path = (runDirectory as NSString).appendingPathComponent("metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw ConfigurationError("\(path): cannot write", hint: "check that the run folder is writable")
         }

@@ -64,7 +64,7 @@ struct BenchData: ParsableCommand {
         }
 
         if FileManager.default.isExecutableFile(atPath: peerPython), FileManager.default.fileExists(atPath: peerScript) {
-            let lines = try runLines(peerPython, [peerScript, "--input", input, "--work", work + "/peer", "--patch", "\(patchSize)",
+            let lines = try ChildProcess.lines(peerPython, [peerScript, "--input", input, "--work", work + "/peer", "--patch", "\(patchSize)",
                                                   "--batches", "\(batches)"])
             for line in lines {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
@@ -86,7 +86,7 @@ struct BenchData: ParsableCommand {
 
         guard !skipStep else { return }
         // What one training step eats, on one core: the paper's SRResNet step (the fastest step).
-        let step = try runLines(BenchMemory.ownExecutable, ["bench", "step", "--phase", "srresnet", "--batch", "16",
+        let step = try ChildProcess.lines(ChildProcess.ownExecutable, ["bench", "step", "--phase", "srresnet", "--batch", "16",
                                                             "--patch", "\(patchSize)", "--steps", "2", "--threads", "1"])
         guard let line = step.last, let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
               let consumed = (object["samples_per_s"] as? NSNumber)?.doubleValue else {
@@ -96,20 +96,5 @@ struct BenchData: ParsableCommand {
         print(String(format: "training consumes %.2f patches/s (SRResNet step, batch 16, 1 thread); streaming on one core "
                      + "delivers %.0f, %.0fx that (target: at least 20x): %@", consumed, streamRates[1]!, ratio,
                      ratio >= 20 ? "met" : "NOT met"))
-    }
-
-    private func runLines(_ executable: String, _ arguments: [String]) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }

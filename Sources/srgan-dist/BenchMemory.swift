@@ -48,13 +48,13 @@ struct BenchMemory: ParsableCommand {
         print("bench memory: \(phase.rawValue) step, batch \(batch), \(patch)x\(patch), \(threads) threads, "
               + "\(steps) steps per process, \(machine), \(ISO8601DateFormatter().string(from: Date()))")
         var rows: [Row] = []
-        let own = try runJSON(executable: Self.ownExecutable, arguments: ["bench", "step"] + common)
+        let own = try ChildProcess.json(ChildProcess.ownExecutable, ["bench", "step"] + common)
         rows.append(Row(name: "srgan-dist", fields: own))
         var peerNote: String?
         if FileManager.default.isExecutableFile(atPath: peerPython), FileManager.default.fileExists(atPath: peerScript) {
             for layout in [[], ["--channels-last"]] {
                 do {
-                    let fields = try runJSON(executable: peerPython, arguments: [peerScript] + common + layout)
+                    let fields = try ChildProcess.json(peerPython, [peerScript] + common + layout)
                     rows.append(Row(name: "PyTorch", fields: fields))
                 } catch {
                     peerNote = "peer failed: \(error)"
@@ -78,29 +78,5 @@ struct BenchMemory: ParsableCommand {
                          rows[0].samplesPerSecond / fastest.samplesPerSecond, "\(fastest.fields["layout"] ?? "")"))
         }
         if let peerNote { print(peerNote) }
-    }
-
-    static var ownExecutable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
-
-    /// Runs a child process and parses the JSON object on the last line it prints.
-    private func runJSON(executable: String, arguments: [String]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0,
-              let line = text.split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        else {
-            throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus) without a JSON result")
-        }
-        return object
     }
 }

@@ -9,12 +9,14 @@ struct CommandResult {
     let error: String
 }
 
-/// Runs the srgan-dist binary from the same build folder as the tests.
-func runSRGANDist(_ arguments: [String]) throws -> CommandResult {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        .appendingPathComponent("srgan-dist")
+/// The srgan-dist binary from the same build folder as the tests.
+let srganDistBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    .appendingPathComponent("srgan-dist").path
+
+/// Runs a program to completion, capturing both output streams.
+func runProgram(_ executable: String, _ arguments: [String]) throws -> CommandResult {
     let process = Process()
-    process.executableURL = binary
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
@@ -26,6 +28,8 @@ func runSRGANDist(_ arguments: [String]) throws -> CommandResult {
     return CommandResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
                          error: String(decoding: errData, as: UTF8.self))
 }
+
+func runSRGANDist(_ arguments: [String]) throws -> CommandResult { try runProgram(srganDistBinary, arguments) }
 
 final class CLITests: XCTestCase {
     func testHelpListsOnlyWorkingSubcommands() throws {

@@ -7,20 +7,8 @@ let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
 
 /// Runs `srgan-dist ARGS` under `mpirun -n RANKS` (as root, oversubscribed, one BLAS thread per rank).
 func runUnderMPI(ranks: Int, _ arguments: [String]) throws -> CommandResult {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("srgan-dist").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
-                         "-x", "OPENBLAS_NUM_THREADS=1", binary] + arguments
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-                         error: String(decoding: errData, as: UTF8.self))
+    try runProgram("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
+                                    "-x", "OPENBLAS_NUM_THREADS=1", srganDistBinary] + arguments)
 }
 
 /// All float tensors of a safetensors file written by srgan-dist (F32 only), by name.

@@ -18,8 +18,9 @@ private struct OutputSideGeometry {
     let g: ConvGeometry
     var k: Int { g.kernelHeight }
     var rows: Int { k * k * g.outChannels }
-    var paddedWidth: Int { g.inWidth + 2 * g.padding }
-    var paddedPlane: Int { (g.inHeight + 2 * g.padding) * paddedWidth }
+    var padding: SamePadding { SamePadding(g: g) }
+    var paddedWidth: Int { padding.paddedWidth }
+    var paddedPlane: Int { padding.paddedPlane }
 }
 
 /// weight (OC, C, K, K) -> W' (K*K*OC, C), row tap*OC + oc
@@ -34,16 +35,6 @@ private func tapMajorWeights(_ weight: UnsafePointer<Float>, _ s: OutputSideGeom
     return out
 }
 
-private func padInput(_ image: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, _ s: OutputSideGeometry) {
-    let g = s.g
-    for c in 0..<g.inChannels {
-        for y in 0..<g.inHeight {
-            (padded + c * s.paddedPlane + (y + g.padding) * s.paddedWidth + g.padding)
-                .update(from: image + (c * g.inHeight + y) * g.inWidth, count: g.inWidth)
-        }
-    }
-}
-
 func outputSideConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                            weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
     let s = OutputSideGeometry(g: g)
@@ -53,7 +44,7 @@ func outputSideConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
     defer { weights.deallocate(); padded.deallocate(); taps.deallocate() }
     padded.initialize(repeating: 0, count: g.inChannels * s.paddedPlane)
     for n in 0..<g.batch {
-        padInput(input + n * g.inChannels * g.inPlane, padded, s)
+        s.padding.pad(input + n * g.inChannels * g.inPlane, into: padded)
         // taps (K*K*OC, Hp*Wp) = W' (K*K*OC, C) x padded (C, Hp*Wp)
         gemm(.none, .none, m: s.rows, n: s.paddedPlane, k: g.inChannels, a: weights, b: padded, beta: 0, c: taps)
         let out = output + n * g.outChannels * g.outPlane
@@ -102,7 +93,7 @@ func outputSideConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad:
             }
         }
         if weightGrad != nil {
-            padInput(input + n * g.inChannels * g.inPlane, padded, s)
+            s.padding.pad(input + n * g.inChannels * g.inPlane, into: padded)
             // dW' (K*K*OC, C) += scattered (K*K*OC, Hp*Wp) x padded^T (Hp*Wp, C)
             gemm(.none, .transposed, m: s.rows, n: g.inChannels, k: s.paddedPlane, a: scattered, b: padded,
                  beta: 1, c: weightsGrad)
@@ -111,13 +102,7 @@ func outputSideConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad:
             // dPadded (C, Hp*Wp) = W'^T (C, K*K*OC) x scattered (K*K*OC, Hp*Wp)
             gemm(.transposed, .none, m: g.inChannels, n: s.paddedPlane, k: s.rows, a: weights, b: scattered,
                  beta: 0, c: paddedGrad)
-            let imageGrad = inputGrad + n * g.inChannels * g.inPlane
-            for c in 0..<g.inChannels {
-                for y in 0..<g.inHeight {
-                    (imageGrad + (c * g.inHeight + y) * g.inWidth)
-                        .update(from: paddedGrad + c * s.paddedPlane + (y + g.padding) * s.paddedWidth + g.padding, count: g.inWidth)
-                }
-            }
+            s.padding.crop(paddedGrad, into: inputGrad + n * g.inChannels * g.inPlane)
         }
     }
     if let weightGrad {

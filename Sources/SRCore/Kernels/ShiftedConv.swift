@@ -15,9 +15,9 @@ func usesShiftedWindow(_ g: ConvGeometry) -> Bool {
 
 private struct PaddedGeometry {
     let g: ConvGeometry
-    var paddedHeight: Int { g.inHeight + 2 * g.padding }
-    var paddedWidth: Int { g.inWidth + 2 * g.padding }
-    var paddedPlane: Int { paddedHeight * paddedWidth }
+    var padding: SamePadding { SamePadding(g: g) }
+    var paddedWidth: Int { padding.paddedWidth }
+    var paddedPlane: Int { padding.paddedPlane }
     /// Floats of one padded image, plus the overrun of the last shifted window.
     var paddedCount: Int { g.inChannels * paddedPlane + 2 * g.padding + 1 }
     var wideCount: Int { g.outHeight * paddedWidth }
@@ -36,17 +36,6 @@ private func weightTaps(_ weight: UnsafePointer<Float>, _ g: ConvGeometry) -> Un
     return taps
 }
 
-/// image (C,H,W) -> padded (C, H+2p, W+2p) with zero borders (the caller zeroed `padded`).
-private func pad(_ image: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, _ p: PaddedGeometry) {
-    let g = p.g
-    for c in 0..<g.inChannels {
-        for y in 0..<g.inHeight {
-            (padded + c * p.paddedPlane + (y + g.padding) * p.paddedWidth + g.padding)
-                .update(from: image + (c * g.inHeight + y) * g.inWidth, count: g.inWidth)
-        }
-    }
-}
-
 func shiftedConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
     let p = PaddedGeometry(g: g)
@@ -57,7 +46,7 @@ func shiftedConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointe
     defer { taps.deallocate(); padded.deallocate(); wide.deallocate() }
     padded.initialize(repeating: 0, count: p.paddedCount)
     for n in 0..<g.batch {
-        pad(input + n * g.inChannels * g.inPlane, padded, p)
+        p.padding.pad(input + n * g.inChannels * g.inPlane, into: padded)
         for t in 0..<(k * k) {
             let (kh, kw) = (t / k, t % k)
             // wide (OC, H*Wp) += taps[t] (OC, C) x shifted (C, H*Wp), ldb = Hp*Wp
@@ -105,7 +94,7 @@ func shiftedConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: Un
             }
         }
         if weightGrad != nil {
-            pad(input + n * g.inChannels * g.inPlane, padded, p)
+            p.padding.pad(input + n * g.inChannels * g.inPlane, into: padded)
             for t in 0..<k2 {
                 let (kh, kw) = (t / k, t % k)
                 // tapGrads[t] (OC, C) += wideGrad (OC, H*Wp) x shifted^T (H*Wp, C)
@@ -123,13 +112,7 @@ func shiftedConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: Un
                      a: taps + t * g.outChannels * g.inChannels, b: wideGrad, beta: 1,
                      c: paddedGrad + kh * p.paddedWidth + kw, ldc: p.paddedPlane)
             }
-            let imageGrad = inputGrad + n * g.inChannels * g.inPlane
-            for c in 0..<g.inChannels {
-                for y in 0..<g.inHeight {
-                    (imageGrad + (c * g.inHeight + y) * g.inWidth)
-                        .update(from: paddedGrad + c * p.paddedPlane + (y + g.padding) * p.paddedWidth + g.padding, count: g.inWidth)
-                }
-            }
+            p.padding.crop(paddedGrad, into: inputGrad + n * g.inChannels * g.inPlane)
         }
     }
     if let weightGrad {
