@@ -22,21 +22,36 @@ public struct GeneratorConfig: Equatable, Codable, Sendable {
     public var scale = 4
     public var inputChannels = 3
     public var outputChannels = 3
+    /// The paper's batch norm in the residual blocks and after the body; without it (as EDSR
+    /// found better for PSNR) those convolutions carry a bias instead.
+    public var batchNorm = true
 
     enum CodingKeys: String, CodingKey {
         case channels, scale
         case residualBlocks = "residual_blocks", residualGroups = "residual_groups"
-        case inputChannels = "input_channels", outputChannels = "output_channels"
+        case inputChannels = "input_channels", outputChannels = "output_channels", batchNorm = "batch_norm"
     }
 
     public init(channels: Int = 64, residualBlocks: Int = 16, residualGroups: Int = 0, scale: Int = 4,
-                inputChannels: Int = 3, outputChannels: Int = 3) {
+                inputChannels: Int = 3, outputChannels: Int = 3, batchNorm: Bool = true) {
         self.channels = channels
         self.residualBlocks = residualBlocks
         self.residualGroups = residualGroups
         self.scale = scale
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
+        self.batchNorm = batchNorm
+    }
+
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        channels = try values.decode(Int.self, forKey: .channels)
+        residualBlocks = try values.decode(Int.self, forKey: .residualBlocks)
+        residualGroups = try values.decodeIfPresent(Int.self, forKey: .residualGroups) ?? 0
+        scale = try values.decode(Int.self, forKey: .scale)
+        inputChannels = try values.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 3
+        outputChannels = try values.decodeIfPresent(Int.self, forKey: .outputChannels) ?? 3
+        batchNorm = try values.decodeIfPresent(Bool.self, forKey: .batchNorm) ?? true
     }
 
     /// The problem with this configuration, or nil when it is valid.
@@ -66,8 +81,8 @@ public final class Generator: Network {
                 Residual(Sequential((0..<config.residualBlocks).map { residualBlock("body.\(group).blocks.\($0)", &rng) }))
             }
         }
-        body.append(Conv2d(parameters, "body_conv", inChannels: c, outChannels: c, kernelSize: 3, bias: false, rng: &rng))
-        body.append(batchNorm("body_bn", channels: c))
+        body.append(Conv2d(parameters, "body_conv", inChannels: c, outChannels: c, kernelSize: 3, bias: !config.batchNorm, rng: &rng))
+        if config.batchNorm { body.append(batchNorm("body_bn", channels: c)) }
         var upsamplers: [Layer] = []
         var factor = config.scale, index = 0
         while factor > 1 {
@@ -84,20 +99,19 @@ public final class Generator: Network {
     }
 
     private func residualBlock(_ name: String, _ rng: inout SeededRandom) -> Layer {
-        let c = config.channels
-        return Residual(Sequential([
-            Conv2d(parameters, "\(name).conv1", inChannels: c, outChannels: c, kernelSize: 3, bias: false, rng: &rng),
-            batchNorm("\(name).bn1", channels: c),
-            PReLU(parameters, "\(name).act", channels: c),
-            Conv2d(parameters, "\(name).conv2", inChannels: c, outChannels: c, kernelSize: 3, bias: false, rng: &rng),
-            batchNorm("\(name).bn2", channels: c),
-        ]))
+        let c = config.channels, bn = config.batchNorm
+        var layers: [Layer] = [Conv2d(parameters, "\(name).conv1", inChannels: c, outChannels: c, kernelSize: 3, bias: !bn, rng: &rng)]
+        if bn { layers.append(batchNorm("\(name).bn1", channels: c)) }
+        layers.append(PReLU(parameters, "\(name).act", channels: c))
+        layers.append(Conv2d(parameters, "\(name).conv2", inChannels: c, outChannels: c, kernelSize: 3, bias: !bn, rng: &rng))
+        if bn { layers.append(batchNorm("\(name).bn2", channels: c)) }
+        return Residual(Sequential(layers))
     }
 
     public override var summary: String {
         let body = config.residualGroups == 0
             ? "\(config.residualBlocks) blocks"
             : "\(config.residualGroups) groups of \(config.residualBlocks) blocks"
-        return "Generator(\(body), \(config.channels) channels, x\(config.scale))"
+        return "Generator(\(body), \(config.channels) channels, x\(config.scale)\(config.batchNorm ? "" : ", no BN"))"
     }
 }

@@ -58,6 +58,11 @@ final class ParityTests: XCTestCase {
                         "generator_rir")
     }
 
+    func testGeneratorWithoutBatchNormMatchesPyTorch() throws {
+        try checkParity(Generator(GeneratorConfig(channels: 8, residualBlocks: 2, scale: 2, batchNorm: false), seed: 1),
+                        "generator_nobn")
+    }
+
     func testDiscriminatorMatchesPyTorch() throws {
         try checkParity(Discriminator(DiscriminatorConfig(patchSize: 32, baseChannels: 8, hidden: 32), seed: 1), "discriminator")
     }

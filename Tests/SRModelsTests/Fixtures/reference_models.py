@@ -8,15 +8,16 @@ from torch import nn
 
 
 class ResidualBlock(nn.Module):
-    """conv3x3, BN, PReLU, conv3x3, BN, + skip (convolutions before BN carry no bias)."""
+    """conv3x3, BN, PReLU, conv3x3, BN, + skip (convolutions before BN carry no bias);
+    with bn=False the batch norms are left out and the convolutions carry a bias."""
 
-    def __init__(self, c):
+    def __init__(self, c, bn=True):
         super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=not bn)
+        self.bn1 = nn.BatchNorm2d(c) if bn else nn.Identity()
         self.act = nn.PReLU(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=not bn)
+        self.bn2 = nn.BatchNorm2d(c) if bn else nn.Identity()
 
     def forward(self, x):
         return x + self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
@@ -25,9 +26,9 @@ class ResidualBlock(nn.Module):
 class ResidualGroup(nn.Module):
     """R residual blocks with a skip around the group (the residual-in-residual variant)."""
 
-    def __init__(self, c, blocks):
+    def __init__(self, c, blocks, bn=True):
         super().__init__()
-        self.blocks = nn.Sequential(*[ResidualBlock(c) for _ in range(blocks)])
+        self.blocks = nn.Sequential(*[ResidualBlock(c, bn) for _ in range(blocks)])
 
     def forward(self, x):
         return x + self.blocks(x)
@@ -47,17 +48,17 @@ class Upsampler(nn.Module):
 class Generator(nn.Module):
     """SRResNet: groups=0 gives the paper's B residual blocks; groups>0 gives G groups of B."""
 
-    def __init__(self, channels=64, blocks=16, groups=0, scale=4, in_channels=3, out_channels=3):
+    def __init__(self, channels=64, blocks=16, groups=0, scale=4, in_channels=3, out_channels=3, bn=True):
         super().__init__()
         c = channels
         self.head = nn.Conv2d(in_channels, c, 9, padding=4)
         self.head_act = nn.PReLU(c)
         if groups == 0:
-            self.body = nn.Sequential(*[ResidualBlock(c) for _ in range(blocks)])
+            self.body = nn.Sequential(*[ResidualBlock(c, bn) for _ in range(blocks)])
         else:
-            self.body = nn.Sequential(*[ResidualGroup(c, blocks) for _ in range(groups)])
-        self.body_conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.body_bn = nn.BatchNorm2d(c)
+            self.body = nn.Sequential(*[ResidualGroup(c, blocks, bn) for _ in range(groups)])
+        self.body_conv = nn.Conv2d(c, c, 3, padding=1, bias=not bn)
+        self.body_bn = nn.BatchNorm2d(c) if bn else nn.Identity()
         steps = scale.bit_length() - 1
         self.upsample = nn.Sequential(*[Upsampler(c) for _ in range(steps)])
         self.tail = nn.Conv2d(c, out_channels, 9, padding=4)
