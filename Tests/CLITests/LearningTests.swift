@@ -34,6 +34,6 @@ final class LearningTests: XCTestCase {
 
     /// What the tiny preset reliably reaches on these held-out photos (measured: docs/benchmarks.md).
     /// The issue asks for 1 dB; the PyTorch peer's recipe reaches 0.71 dB on the same photos, and
-    /// this preset about 0.9 dB: the 1 dB target is not met yet (see the issue notes).
-    static let requiredGain = 0.8
+    /// this preset 0.98 dB: the 1 dB target is not met yet (see the issue notes).
+    static let requiredGain = 0.9
 }
