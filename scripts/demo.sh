@@ -31,12 +31,10 @@ echo "== train: GAN phase from the SRResNet (${gan_loss[*]})"
 
 echo "== result (validation on the 3 held-out photos; PSNR/SSIM on Y with a 4-pixel border)"
 for phase in srresnet gan; do
-    python3 - "$run/$phase/metrics.jsonl" "$phase" <<'PY'
-import json, sys
-records = [json.loads(l) for l in open(sys.argv[1]) if '"validation"' in l]
-r = records[-1]
-print(f"{sys.argv[2]:>8}: PSNR {r['psnr']:.2f} dB vs bicubic {r['psnr_bicubic']:.2f} ({r['psnr'] - r['psnr_bicubic']:+.2f} dB), "
-      f"SSIM {r['ssim']:.4f} vs {r['ssim_bicubic']:.4f} at step {r['step']}")
-PY
+    # The last validation record of the phase's metrics.jsonl (no Python needed).
+    last=$(grep '"kind": "validation"' "$run/$phase/metrics.jsonl" | tail -n 1)
+    field() { printf '%s' "$last" | sed -E "s/.*\"$1\": ([^,}]*).*/\1/"; }
+    printf '%8s: PSNR %s dB vs bicubic %s, SSIM %s vs %s at step %s\n' "$phase" \
+        "$(field psnr)" "$(field psnr_bicubic)" "$(field ssim)" "$(field ssim_bicubic)" "$(field step)"
 done
 echo "== outputs in $run: generator.safetensors per phase, samples/ (SR images), metrics.jsonl, TensorBoard events"
