@@ -76,9 +76,11 @@ public final class BatchMaker {
 
     /// Steps per epoch, as every rank sees them (rounded up: an epoch ends inside a step).
     public var stepsPerEpoch: Int {
-        let perStep = options.worldSize * options.batchSize
-        return (dataset.patchCount + perStep - 1) / perStep
+        Self.stepsPerEpoch(patches: dataset.patchCount, itemsPerStep: options.worldSize * options.batchSize)
     }
+
+    /// Steps to go once through `patches` when each step takes `itemsPerStep` stream items.
+    public static func stepsPerEpoch(patches: Int, itemsPerStep: Int) -> Int { (patches + itemsPerStep - 1) / itemsPerStep }
 
     /// The permutation of epoch `e` (Fisher-Yates, seeded by seed and epoch).
     public func permutation(_ epoch: Int) -> [Int32] {

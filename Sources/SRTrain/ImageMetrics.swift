@@ -24,18 +24,24 @@ public enum ImageMetrics {
         return (out, w, h)
     }
 
-    public static func psnr(_ a: RGBImage, _ b: RGBImage, border: Int) -> Double {
-        precondition(a.width == b.width && a.height == b.height, "PSNR of images of different sizes")
-        let (ya, _, _) = cropped(luma(a), width: a.width, height: a.height, border: border)
+    /// PSNR and SSIM of `a` against `b`, the Y channels computed once.
+    public static func compare(_ a: RGBImage, _ b: RGBImage, border: Int) -> (psnr: Double, ssim: Double) {
+        precondition(a.width == b.width && a.height == b.height, "metrics of images of different sizes")
+        let (ya, w, h) = cropped(luma(a), width: a.width, height: a.height, border: border)
         let (yb, _, _) = cropped(luma(b), width: b.width, height: b.height, border: border)
+        return (psnr(ya, yb), ssim(ya, yb, width: w, height: h))
+    }
+
+    public static func psnr(_ a: RGBImage, _ b: RGBImage, border: Int) -> Double { compare(a, b, border: border).psnr }
+
+    public static func ssim(_ a: RGBImage, _ b: RGBImage, border: Int) -> Double { compare(a, b, border: border).ssim }
+
+    static func psnr(_ ya: [Double], _ yb: [Double]) -> Double {
         let mse = zip(ya, yb).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(ya.count)
         return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
     }
 
-    public static func ssim(_ a: RGBImage, _ b: RGBImage, border: Int) -> Double {
-        precondition(a.width == b.width && a.height == b.height, "SSIM of images of different sizes")
-        let (x, w, h) = cropped(luma(a), width: a.width, height: a.height, border: border)
-        let (y, _, _) = cropped(luma(b), width: b.width, height: b.height, border: border)
+    static func ssim(_ x: [Double], _ y: [Double], width w: Int, height h: Int) -> Double {
         let radius = 5, size = 11
         var window = [Double](repeating: 0, count: size)
         for i in 0..<size { window[i] = exp(-Double((i - radius) * (i - radius)) / (2 * 1.5 * 1.5)) }

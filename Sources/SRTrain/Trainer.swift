@@ -79,7 +79,7 @@ public final class Trainer {
         say("srgan-dist train: resolved config (saved to \(runDirectory)/config.yaml)\n" + config.yaml)
         say("batch \(config.batch) per rank x \(comm.size) rank(s) x accumulate \(config.accumulate) = global batch \(globalBatch); "
             + "\(dataset.patchCount) patches of \(dataset.patchSize)x\(dataset.patchSize), "
-            + "\(BatchMakerSteps.perEpoch(dataset.patchCount, globalBatch)) steps per epoch")
+            + "\(BatchMaker.stepsPerEpoch(patches: dataset.patchCount, itemsPerStep: globalBatch)) steps per epoch")
 
         // Networks, identical on every rank.
         let generator = Generator(config.generator, seed: config.seed)
@@ -238,7 +238,7 @@ public final class Trainer {
     /// Debug check: every rank's parameters hash to rank 0's.
     private func checkReplicas(_ networks: [Network], step: Int) throws {
         for network in networks {
-            var hash = Self.fnv1a(network.parameters.values, count: network.parameters.count)
+            let hash = Self.fnv1a(network.parameters.values, count: network.parameters.count)
                 ^ Self.fnv1a(network.buffers.values, count: network.buffers.count)
             var root = hash
             try withUnsafeMutableBytes(of: &root) { try comm.broadcast($0.baseAddress!, bytes: 8, root: 0) }
@@ -246,7 +246,6 @@ public final class Trainer {
                 throw ConfigurationError("rank \(comm.rank): \(network.summary) differs from rank 0's after step \(step) (hash \(String(hash, radix: 16)) vs \(String(root, radix: 16)))",
                                          hint: "replicas diverged: report this with the config")
             }
-            hash = 0
         }
     }
 
@@ -263,10 +262,6 @@ public final class Trainer {
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
-}
-
-enum BatchMakerSteps {
-    static func perEpoch(_ patches: Int, _ globalBatch: Int) -> Int { (patches + globalBatch - 1) / globalBatch }
 }
 
 /// The bicubic-upsampled LR batch mapped to [-1,1], added to G's output with --global-skip.

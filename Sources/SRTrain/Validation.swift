@@ -93,10 +93,12 @@ public enum Validation {
             let lr = resize(item.hr, scale: 1 / Double(scale))
             let sr = superResolve(generator, lr, globalSkip: globalSkip)
             let bicubic = resize(lr, scale: Double(scale))
-            result.psnr += ImageMetrics.psnr(sr, item.hr, border: scale)
-            result.ssim += ImageMetrics.ssim(sr, item.hr, border: scale)
-            result.psnrBicubic += ImageMetrics.psnr(bicubic, item.hr, border: scale)
-            result.ssimBicubic += ImageMetrics.ssim(bicubic, item.hr, border: scale)
+            let model = ImageMetrics.compare(sr, item.hr, border: scale)
+            let baseline = ImageMetrics.compare(bicubic, item.hr, border: scale)
+            result.psnr += model.psnr
+            result.ssim += model.ssim
+            result.psnrBicubic += baseline.psnr
+            result.ssimBicubic += baseline.ssim
             if let saveFolder, index < saveCount {
                 try PNG.write(sr, to: (saveFolder as NSString).appendingPathComponent(item.name))
             }
