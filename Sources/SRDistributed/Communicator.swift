@@ -15,6 +15,9 @@ public struct CommunicationError: Error, CustomStringConvertible {
 public protocol Communicator: AnyObject {
     var rank: Int { get }
     var size: Int { get }
+    /// A collective (all-reduce, broadcast) waiting longer than this many seconds ends the job,
+    /// naming the rank that stopped responding where it can; 0: wait forever. barrier() is exempt.
+    var watchdogSeconds: Double { get set }
     /// Sums `count` floats across ranks, in place.
     func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws
     /// Sums `count` doubles across ranks, in place.
@@ -44,6 +47,24 @@ extension Communicator {
         try broadcast(UnsafeMutableRawPointer(buffer), bytes: count * MemoryLayout<Float>.stride, root: root)
     }
 
+    /// Every rank's `values` (the same count on each), rank 0's first: [rank][index].
+    public func gather(_ values: [Double]) throws -> [[Double]] {
+        var all = [Double](repeating: 0, count: size * values.count)
+        for (i, value) in values.enumerated() { all[rank * values.count + i] = value }
+        try all.withUnsafeMutableBufferPointer { try allReduceSum($0.baseAddress!, count: $0.count) }
+        return (0..<size).map { Array(all[($0 * values.count)..<(($0 + 1) * values.count)]) }
+    }
+
+    /// Rank `root`'s string (or nil) on every rank.
+    public func broadcast(string: String?, root: Int = 0) throws -> String? {
+        var length: Int64 = rank == root ? Int64(string?.utf8.count ?? -1) : 0
+        try withUnsafeMutableBytes(of: &length) { try broadcast($0.baseAddress!, bytes: 8, root: root) }
+        guard length >= 0 else { return nil }
+        var bytes = rank == root ? Array(string!.utf8) : [UInt8](repeating: 0, count: Int(length))
+        if length > 0 { try bytes.withUnsafeMutableBytes { try broadcast($0.baseAddress!, bytes: Int(length), root: root) } }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The mean over ranks of a few scalars (losses and metrics shown to the user).
     public func average(_ values: [Double]) throws -> [Double] {
         var copy = values
@@ -57,6 +78,7 @@ public final class SingleProcessCommunicator: Communicator {
     public init() {}
     public var rank: Int { 0 }
     public var size: Int { 1 }
+    public var watchdogSeconds: Double = 0
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {}
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {}

@@ -1,5 +1,13 @@
 // The only file that calls MPI. Errors come back as return codes (MPI_ERRORS_RETURN) and become
-// CommunicationError naming the rank; waits poll with a short sleep instead of spinning.
+// CommunicationError naming the rank; waits poll (briefly spinning, then sleeping) instead of
+// blocking inside MPI, which is what lets the watchdog act.
+//
+// Watchdog (watchdogSeconds > 0): before each timed collective a rank sends the number of
+// collectives it has entered to its successor in a ring (rank r -> r+1 mod size). When a
+// collective has waited longer than the limit, a rank whose predecessor has not entered it yet
+// names that predecessor and ends the job (MPI_Abort); so the rank that stopped responding is
+// named by the next one, whichever it is. barrier() never times out: the others use it to wait
+// for rank 0's validation and checkpoint writes, however long those take.
 
 import CMPI
 import Foundation
@@ -7,7 +15,14 @@ import Foundation
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
+    public var watchdogSeconds: Double = 0
     private let world: MPI_Comm
+    private static let heartbeatTag: Int32 = 7001
+    private var entered: Int64 = 0
+    private var predecessorEntered: Int64 = 0
+    private let heartbeatIn = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+    private var heartbeatRequest: MPI_Request?
+    private var sends: [(buffer: UnsafeMutablePointer<Int64>, request: MPI_Request?)] = []
 
     public init() throws {
         var provided: Int32 = 0
@@ -23,9 +38,22 @@ public final class MPICommunicator: Communicator {
         MPI_Comm_size(world, &s)
         rank = Int(r)
         size = Int(s)
+        heartbeatRequest = srmpi_request_null()
     }
 
-    deinit { MPI_Finalize() }
+    deinit {
+        if heartbeatRequest != srmpi_request_null() {
+            MPI_Cancel(&heartbeatRequest)
+            MPI_Wait(&heartbeatRequest, srmpi_status_ignore())
+        }
+        for send in sends {
+            var request = send.request
+            MPI_Wait(&request, srmpi_status_ignore())
+            send.buffer.deallocate()
+        }
+        heartbeatIn.deallocate()
+        MPI_Finalize()
+    }
 
     private func check(_ code: Int32, _ what: String) throws {
         guard code != srmpi_success() else { return }
@@ -39,20 +67,26 @@ public final class MPICommunicator: Communicator {
         var done = 0
         while done < count {  // MPI counts are 32-bit
             let chunk = min(count - done, Int(Int32.max))
-            try check(MPI_Allreduce(srmpi_in_place(), buffer + done, Int32(chunk), srmpi_float(), srmpi_sum(), world), "MPI_Allreduce")
+            try timed("MPI_Allreduce of \(chunk) floats") { request in
+                MPI_Iallreduce(srmpi_in_place(), buffer + done, Int32(chunk), srmpi_float(), srmpi_sum(), world, &request)
+            }
             done += chunk
         }
     }
 
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
-        try check(MPI_Allreduce(srmpi_in_place(), buffer, Int32(count), srmpi_double(), srmpi_sum(), world), "MPI_Allreduce")
+        try timed("MPI_Allreduce of \(count) doubles") { request in
+            MPI_Iallreduce(srmpi_in_place(), buffer, Int32(count), srmpi_double(), srmpi_sum(), world, &request)
+        }
     }
 
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {
         var done = 0
         while done < bytes {
             let chunk = min(bytes - done, Int(Int32.max))
-            try check(MPI_Bcast(buffer + done, Int32(chunk), srmpi_byte(), Int32(root), world), "MPI_Bcast")
+            try timed("MPI_Bcast of \(chunk) bytes") { request in
+                MPI_Ibcast(buffer + done, Int32(chunk), srmpi_byte(), Int32(root), world, &request)
+            }
             done += chunk
         }
     }
@@ -60,15 +94,79 @@ public final class MPICommunicator: Communicator {
     public func barrier() throws {
         var request = srmpi_request_null()
         try check(MPI_Ibarrier(world, &request), "MPI_Ibarrier")
-        var finished: Int32 = 0
-        while finished == 0 {
-            try check(MPI_Test(&request, &finished, srmpi_status_ignore()), "MPI_Test")
-            if finished == 0 { usleep(2000) }
-        }
+        try wait(&request, "MPI_Ibarrier", limit: 0)
     }
 
     public func abort(code: Int32) -> Never {
         MPI_Abort(world, code)
         exit(code)
+    }
+
+    /// Starts a non-blocking collective and waits for it under the watchdog.
+    private func timed(_ what: String, _ start: (inout MPI_Request?) -> Int32) throws {
+        heartbeat()
+        var request = srmpi_request_null()
+        try check(start(&request), what)
+        try wait(&request, what, limit: watchdogSeconds)
+    }
+
+    private func wait(_ request: inout MPI_Request?, _ what: String, limit: Double) throws {
+        let begin = DispatchTime.now().uptimeNanoseconds
+        var finished: Int32 = 0
+        while true {
+            try check(MPI_Test(&request, &finished, srmpi_status_ignore()), what)
+            if finished != 0 { return }
+            let waited = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
+            if waited < 0.02 { sched_yield() } else { usleep(1000) }
+            if limit > 0 && waited > limit && size > 1 { watchdogExpired(what, waited: waited, limit: limit) }
+        }
+    }
+
+    /// Tells the successor how many timed collectives this rank has entered; takes in the predecessor's news.
+    private func heartbeat() {
+        guard watchdogSeconds > 0, size > 1 else { return }
+        entered += 1
+        drainHeartbeats()
+        let buffer = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        buffer.pointee = entered
+        var request = srmpi_request_null()
+        MPI_Isend(buffer, 1, srmpi_int64(), Int32((rank + 1) % size), Self.heartbeatTag, world, &request)
+        sends.append((buffer, request))
+        sends.removeAll { send in
+            var request = send.request, finished: Int32 = 0
+            MPI_Test(&request, &finished, srmpi_status_ignore())
+            if finished != 0 { send.buffer.deallocate() }
+            return finished != 0
+        }
+    }
+
+    private func drainHeartbeats() {
+        while true {
+            if heartbeatRequest == srmpi_request_null() {
+                MPI_Irecv(heartbeatIn, 1, srmpi_int64(), Int32((rank + size - 1) % size), Self.heartbeatTag, world, &heartbeatRequest)
+            }
+            var finished: Int32 = 0
+            MPI_Test(&heartbeatRequest, &finished, srmpi_status_ignore())
+            guard finished != 0 else { return }
+            predecessorEntered = max(predecessorEntered, heartbeatIn.pointee)
+            heartbeatRequest = srmpi_request_null()
+        }
+    }
+
+    private func watchdogExpired(_ what: String, waited: Double, limit: Double) {
+        drainHeartbeats()
+        let predecessor = (rank + size - 1) % size
+        if predecessorEntered < entered {
+            FileHandle.standardError.write(Data(("error: rank \(predecessor) stopped responding: rank \(rank) has waited \(Int(waited)) s "
+                + "(watchdog \(Int(limit)) s) in \(what) (collective #\(entered)), which rank \(predecessor) has not reached. "
+                + "Ending the job. HINT: look at rank \(predecessor)'s host (hung, swapping, stopped, network down), "
+                + "then restart with --resume to continue from the last checkpoint\n").utf8))
+            abort(code: 3)
+        }
+        if waited > 2 * limit + 10 {
+            FileHandle.standardError.write(Data(("error: rank \(rank): \(what) has not completed in \(Int(waited)) s (watchdog \(Int(limit)) s); "
+                + "ending the job. HINT: another rank stopped responding (named above if it could be); restart with --resume\n").utf8))
+            abort(code: 3)
+        }
     }
 }

@@ -1,6 +1,7 @@
 // TensorBoard event files, written directly: a TFRecord stream (u64 length, masked CRC-32C of the
 // length, the record, masked CRC-32C of the record) of Event protocol buffers:
-//   Event { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary = 5; }
+//   Event { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary = 5;
+//           SessionLog session_log = 7; }   SessionLog { SessionStatus status = 1; }  (START = 1)
 //   Summary { repeated Value value = 1; }   Value { string tag = 1; float simple_value = 2; }
 // `tensorboard --logdir RUN_DIR` reads them (scripts/check_tensorboard.py checks it).
 
@@ -12,7 +13,13 @@ public final class TensorBoardWriter {
 
     public init(directory: String) throws {
         let host = ProcessInfo.processInfo.hostName
-        path = (directory as NSString).appendingPathComponent("events.out.tfevents.\(Int(Date().timeIntervalSince1970)).\(host)")
+        var candidate = (directory as NSString).appendingPathComponent("events.out.tfevents.\(Int(Date().timeIntervalSince1970)).\(host)")
+        var suffix = 1
+        while FileManager.default.fileExists(atPath: candidate) {  // a resumed run in the same second
+            candidate = (directory as NSString).appendingPathComponent("events.out.tfevents.\(Int(Date().timeIntervalSince1970)).\(host).\(suffix)")
+            suffix += 1
+        }
+        path = candidate
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw ConfigurationError("\(path): cannot create the TensorBoard event file", hint: "check that the run folder is writable")
         }
@@ -40,6 +47,16 @@ public final class TensorBoardWriter {
         event.append(0x10)  // field 2, varint
         Self.varint(UInt64(step), into: &event)
         Self.field(5, bytes: summary, into: &event)
+        write(event)
+    }
+
+    /// A session (re)start at `step`: TensorBoard drops what earlier files logged from `step` on.
+    public func sessionStart(step: Int) {
+        var event: [UInt8] = []
+        Self.field(1, double: Date().timeIntervalSince1970, into: &event)
+        event.append(0x10)  // field 2, varint
+        Self.varint(UInt64(step), into: &event)
+        Self.field(7, bytes: [0x08, 0x01], into: &event)  // SessionLog { status: START }
         write(event)
     }
 

@@ -49,6 +49,18 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var validationSamples: Int
     public var logEvery: Int
     public var checkReplicas: Bool
+    // Checkpoints and faults.
+    /// Write a checkpoint every N steps (and at the end, and on SIGTERM/SIGINT/SIGUSR1).
+    public var checkpointEvery: Int
+    /// Complete checkpoints kept (the newest ones; the best by validation PSNR is kept besides).
+    public var keepCheckpoints: Int
+    /// Steps skipped in a row (non-finite loss or gradient) before the run stops.
+    public var maxConsecutiveSkips: Int
+    /// A rank waiting longer than this in a collective ends the job, naming the rank that stopped
+    /// responding (0: wait forever). Validation and checkpoint writes on rank 0 are exempt.
+    public var watchdogSeconds: Double
+    /// A checkpoint that cannot be written (disk full, I/O error) stops the run instead of being logged and skipped.
+    public var stopOnCheckpointError: Bool
 
     enum CodingKeys: String, CodingKey {
         case preset, phase, generator, discriminator, steps, batch, accumulate, lr, ema, seed, data, val, run
@@ -57,6 +69,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         case adversarialWeight = "adversarial_weight", syncBN = "sync_bn", initFrom = "init", vggWeights = "vgg_weights"
         case allowRandomVGG = "allow_random_vgg", validateEvery = "validate_every", validationSamples = "validation_samples"
         case logEvery = "log_every", checkReplicas = "check_replicas"
+        case checkpointEvery = "checkpoint_every", keepCheckpoints = "keep_checkpoints"
+        case maxConsecutiveSkips = "max_consecutive_skips", watchdogSeconds = "watchdog_seconds"
+        case stopOnCheckpointError = "stop_on_checkpoint_error"
     }
 
     public static let presetNames = ["paper", "tiny"]
@@ -72,7 +87,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             lrSteps: phase == .srresnet ? [] : [100_000], lrGamma: 0.1, adamBeta1: 0.9, adamBeta2: 0.999,
             contentLoss: phase == .srresnet ? .mse : .vgg54, adversarialWeight: 1e-3, ema: 0, syncBN: false, seed: 0,
             data: nil, val: nil, run: "runs/\(name)-\(phase.rawValue)", initFrom: nil, vggWeights: nil, allowRandomVGG: false,
-            validateEvery: 1000, validationSamples: 4, logEvery: 10, checkReplicas: false)
+            validateEvery: 1000, validationSamples: 4, logEvery: 10, checkReplicas: false,
+            checkpointEvery: 5000, keepCheckpoints: 3, maxConsecutiveSkips: 10, watchdogSeconds: 600, stopOnCheckpointError: false)
         switch name {
         case "paper":
             break
@@ -90,6 +106,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             config.contentLoss = phase == .srresnet ? .l1 : .mse
             config.validateEvery = phase == .srresnet ? 1200 : 100
             config.validationSamples = 2
+            config.checkpointEvery = phase == .srresnet ? 1200 : 100
         default:
             throw ConfigurationError("unknown preset '\(name)'", hint: "choose one of: \(presetNames.joined(separator: ", "))")
         }
@@ -138,17 +155,59 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if steps < 1 || batch < 1 || accumulate < 1 { found.append("steps, batch and accumulate must be >= 1") }
         if lr <= 0 || (discriminatorLR ?? 1) <= 0 { found.append("learning rates must be > 0") }
         if !(0..<1).contains(ema) { found.append("ema must be in [0, 1)") }
-        if validateEvery < 1 || logEvery < 1 { found.append("validate_every and log_every must be >= 1") }
+        if validateEvery < 1 || logEvery < 1 || checkpointEvery < 1 { found.append("validate_every, log_every and checkpoint_every must be >= 1") }
+        if keepCheckpoints < 1 { found.append("keep_checkpoints must be >= 1") }
+        if maxConsecutiveSkips < 0 || watchdogSeconds < 0 { found.append("max_consecutive_skips and watchdog_seconds must be >= 0") }
         if phase == .srresnet && contentLoss.vggLayer != nil { found.append("the srresnet phase trains on mse or l1, not \(contentLoss.rawValue)") }
         return found
     }
 
     public var yaml: String { (try? YAMLEncoder().encode(self)) ?? "\(self)" }
 
+    /// A config from a saved RUN_DIR/config.yaml or checkpoint state (its own preset and phase first).
+    public static func fromSaved(yaml text: String, source: String) throws -> TrainConfig {
+        guard let loaded = try? Yams.load(yaml: text) as? [String: Any],
+              let presetName = loaded["preset"] as? String, let phaseName = loaded["phase"] as? String,
+              let phase = Phase(rawValue: phaseName) else {
+            throw ConfigurationError("\(source): the saved config is unreadable", hint: "the file is damaged; use an earlier checkpoint")
+        }
+        return try preset(presetName, phase: phase).overlaid(withYAML: text, file: source)
+    }
+
+    /// What differs between this config and `other` in the settings that fix the networks'
+    /// shapes and the data (resuming across such a change is impossible).
+    public func shapeDifferences(from other: TrainConfig) -> [String] {
+        var found: [String] = []
+        func compare<T: Encodable>(_ name: String, _ a: T, _ b: T) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let x = (try? encoder.encode([a])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
+            let y = (try? encoder.encode([b])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
+            if let x = x as? [String: Any], let y = y as? [String: Any] {
+                for key in Set(x.keys).union(y.keys).sorted() where "\(x[key] ?? "none")" != "\(y[key] ?? "none")" {
+                    found.append("\(name).\(key) \(x[key] ?? "none") here vs \(y[key] ?? "none") in the checkpoint")
+                }
+            } else if "\(x ?? "none")" != "\(y ?? "none")" {
+                found.append("\(name) \(x ?? "none") here vs \(y ?? "none") in the checkpoint")
+            }
+        }
+        compare("phase", phase, other.phase)
+        compare("generator", generator, other.generator)
+        if phase == .gan { compare("discriminator", discriminator, other.discriminator) }
+        compare("global_skip", globalSkip, other.globalSkip)
+        return found
+    }
+
     /// The generator's and discriminator's learning rates at `step` (0-based).
     public func learningRates(at step: Int) -> (generator: Float, discriminator: Float) {
+        let rates = exactLearningRates(at: step)
+        return (Float(rates.generator), Float(rates.discriminator))
+    }
+
+    /// The same in double precision (as recorded in checkpoints).
+    public func exactLearningRates(at step: Int) -> (generator: Double, discriminator: Double) {
         let drops = lrSteps.filter { step >= $0 }.count
         let factor = pow(lrGamma, Double(drops))
-        return (Float(lr * factor), Float((discriminatorLR ?? lr) * factor))
+        return (lr * factor, (discriminatorLR ?? lr) * factor)
     }
 }

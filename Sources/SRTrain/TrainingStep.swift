@@ -11,6 +11,13 @@
 // With several micro-batches the G step runs G forward again on each (its activations of the D
 // step were overwritten by the next micro-batch): correct, at the price of one more G forward.
 // With `skip`, SR = G(LR) + skip(LR) (the bicubic-upsampled input): G learns the residual.
+//
+// Numerical faults: a rank whose loss or gradient is not finite poisons its gradient with a NaN
+// before the all-reduce, so after it every rank sees a non-finite gradient and every rank skips
+// the same update. In the gan phase a skipped G update also undoes the D update of the same step
+// (D's weights and Adam state are restored from a copy), so a skipped step leaves both networks
+// exactly as they were; batch-norm running statistics, which the forward passes moved, are
+// restored too (a NaN batch would otherwise poison them for good).
 
 import SRCore
 import SRModels
@@ -25,6 +32,12 @@ public struct StepResult: Sendable {
     /// Mean sigmoid(D(x)) over the batch: is the discriminator winning?
     public var dOfHR: Float = 0
     public var dOfSR: Float = 0
+    /// True on every rank when the step's updates were skipped (a non-finite loss or gradient somewhere).
+    public var skipped = false
+    /// This rank's own loss or gradient was not finite.
+    public var localFault = false
+    /// The network whose gradient was not finite: "generator" or "discriminator".
+    public var faultNetwork = ""
 }
 
 public final class SRGANStep {
@@ -38,6 +51,39 @@ public final class SRGANStep {
     public var reduceGradients: (ParameterStore) -> Void = { _ in }
     /// The image added to G's output (nil: none).
     public var skip: ((Tensor) -> Tensor)?
+    /// Tests only: called with each network's gradient (and its name) before the all-reduce.
+    public var injectFault: ((ParameterStore, String) -> Void)?
+    private var discriminatorBackup: [Float] = []
+    private var statisticsBackup: [Float] = []
+    private var trackedBackup: [Int] = []
+    private var allBatchNorms: [BatchNorm2d] { generator.batchNorms + (discriminator?.batchNorms ?? []) }
+
+    /// The networks' running statistics, copied at the start of a step to restore if it is skipped.
+    private var statisticsStores: [ParameterStore] { [generator.buffers] + (discriminator.map { [$0.buffers] } ?? []) }
+
+    private func backUpStatistics() {
+        let total = statisticsStores.reduce(0) { $0 + $1.count }
+        if statisticsBackup.count != total { statisticsBackup = [Float](repeating: 0, count: total) }
+        trackedBackup = allBatchNorms.map(\.numBatchesTracked)
+        statisticsBackup.withUnsafeMutableBufferPointer { backup in
+            var offset = 0
+            for store in statisticsStores {
+                (backup.baseAddress! + offset).update(from: store.values, count: store.count)
+                offset += store.count
+            }
+        }
+    }
+
+    private func restoreStatistics() {
+        for (bn, tracked) in zip(allBatchNorms, trackedBackup) { bn.numBatchesTracked = tracked }
+        statisticsBackup.withUnsafeBufferPointer { backup in
+            var offset = 0
+            for store in statisticsStores {
+                store.values.update(from: backup.baseAddress! + offset, count: store.count)
+                offset += store.count
+            }
+        }
+    }
 
     public init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
                 adam: AdamSettings = AdamSettings()) {
@@ -64,6 +110,7 @@ public final class SRGANStep {
     }
 
     public func srresnet(batches: [(lr: Tensor, hr: Tensor)], learningRate: Float) -> StepResult {
+        backUpStatistics()
         generator.parameters.zeroGrads()
         var result = StepResult()
         let weight = 1 / Float(batches.count)
@@ -73,9 +120,35 @@ public final class SRGANStep {
             result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: srGrad, weight: weight)
             _ = generator.backward(srGrad, needInputGrad: false)
         }
-        reduceGradients(generator.parameters)
-        generatorOptimizer.update(generator.parameters, learningRate: learningRate)
+        if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite, network: "generator", result: &result) {
+            generatorOptimizer.update(generator.parameters, learningRate: learningRate)
+        } else {
+            restoreStatistics()
+        }
         return result
+    }
+
+    /// All-reduces the gradient; false (on every rank alike) when any rank's loss or gradient was not finite.
+    private func reduceChecked(_ store: ParameterStore, lossFinite: Bool, network: String, result: inout StepResult) -> Bool {
+        injectFault?(store, network)
+        if !lossFinite || !Self.allFinite(store.grads, count: store.count) {
+            result.localFault = true
+            store.grads[0] = .nan
+        }
+        reduceGradients(store)
+        guard Self.allFinite(store.grads, count: store.count) else {
+            result.skipped = true
+            result.faultNetwork = network
+            return false
+        }
+        return true
+    }
+
+    /// No NaN or infinity among `count` floats (x * 0 is NaN exactly for those; vectorises).
+    static func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+        var probe: Float = 0
+        for i in 0..<count { probe += values[i] * 0 }
+        return probe == 0
     }
 
     public func gan(lr: Tensor, hr: Tensor, generatorLearningRate: Float, discriminatorLearningRate: Float) -> StepResult {
@@ -88,6 +161,7 @@ public final class SRGANStep {
         }
         var result = StepResult()
         let weight = 1 / Float(batches.count)
+        backUpStatistics()
 
         // Discriminator step.
         discriminator.parameters.accumulatesGradients = true
@@ -108,8 +182,20 @@ public final class SRGANStep {
             result.dOfHR += weight * meanSigmoid(realLogits)
             result.dOfSR += weight * meanSigmoid(fakeLogits)
         }
-        reduceGradients(discriminator.parameters)
-        discriminatorOptimizer.update(discriminator.parameters, learningRate: discriminatorLearningRate)
+        let store = discriminator.parameters, n = store.count
+        guard reduceChecked(store, lossFinite: result.discriminatorLoss.isFinite, network: "discriminator", result: &result) else {
+            restoreStatistics()
+            return result  // neither network updated
+        }
+        // A copy of D (weights, moments, step) to undo its update if the G update is skipped.
+        if discriminatorBackup.count != 3 * n { discriminatorBackup = [Float](repeating: 0, count: 3 * n) }
+        let backupStep = discriminatorOptimizer.step
+        discriminatorBackup.withUnsafeMutableBufferPointer { backup in
+            backup.baseAddress!.update(from: store.values, count: n)
+            (backup.baseAddress! + n).update(from: discriminatorOptimizer.firstMoment, count: n)
+            (backup.baseAddress! + 2 * n).update(from: discriminatorOptimizer.secondMoment, count: n)
+        }
+        discriminatorOptimizer.update(store, learningRate: discriminatorLearningRate)
 
         // Generator step: adversarial gradient through D (no D weight gradients) plus content.
         generator.parameters.zeroGrads()
@@ -127,8 +213,18 @@ public final class SRGANStep {
             withExtendedLifetime(contentGrad) { addInPlace(srGrad.data, contentGrad.data, count: srGrad.count) }
             _ = generator.backward(srGrad, needInputGrad: false)
         }
-        reduceGradients(generator.parameters)
-        generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
+        if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite && result.adversarialLoss.isFinite,
+                         network: "generator", result: &result) {
+            generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
+        } else {
+            discriminatorBackup.withUnsafeBufferPointer { backup in
+                store.values.update(from: backup.baseAddress!, count: n)
+                discriminatorOptimizer.firstMoment.update(from: backup.baseAddress! + n, count: n)
+                discriminatorOptimizer.secondMoment.update(from: backup.baseAddress! + 2 * n, count: n)
+            }
+            discriminatorOptimizer.step = backupStep
+            restoreStatistics()
+        }
         return result
     }
 

@@ -16,10 +16,15 @@ struct Train: ParsableCommand {
             Settings: the preset, then --config FILE (YAML) over it, then these options over both. \
             The resolved config is printed and saved as RUN/config.yaml. Presets: paper (Ledig et al. 2017), \
             tiny (minutes on 2 cores). Example: mpirun -n 2 srgan-dist train --preset tiny --data packed --val packed --run runs/a
+
+            Checkpoints go to RUN/checkpoints/ (every --checkpoint-every steps, at the end, on SIGTERM/SIGINT, \
+            and on SIGUSR1). --resume continues the run in --run from its newest complete checkpoint with the \
+            settings it was started with (options given now override them). Under mpirun, give the ranks time to \
+            write the checkpoint on SIGTERM: mpirun --mca odls_base_sigkill_timeout 60 ...
             """)
 
-    @Option(help: "Preset: paper or tiny.")
-    var preset = "paper"
+    @Option(help: "Preset: paper or tiny (default paper; with --resume, the run's own settings).")
+    var preset: String?
 
     @Option(help: "YAML file of settings over the preset (keys as in RUN/config.yaml).")
     var config: String?
@@ -87,7 +92,36 @@ struct Train: ParsableCommand {
     @Option(help: "BLAS threads per rank (default: cores / ranks on this node).")
     var threads: Int?
 
-    func resolved() throws -> TrainConfig {
+    @Flag(help: "Continue the run in --run from its newest complete checkpoint.")
+    var resume = false
+
+    @Option(help: "Continue from this checkpoint folder (or run folder: its newest complete checkpoint).")
+    var resumeFrom: String?
+
+    @Option(help: "Write a checkpoint every N steps (and at the end and on signals).")
+    var checkpointEvery: Int?
+
+    @Option(help: "Complete checkpoints kept (the best by validation PSNR is kept besides).")
+    var keepCheckpoints: Int?
+
+    @Option(help: "Seconds a rank may wait in an all-reduce before the job ends, naming the rank that stopped responding (0: never).")
+    var watchdog: Double?
+
+    @Option(help: "Steps skipped in a row (non-finite loss or gradient) before the run stops.")
+    var maxConsecutiveSkips: Int?
+
+    @Flag(help: "Stop the run when a checkpoint cannot be written (default: report it and go on).")
+    var stopOnCheckpointError = false
+
+    @Option(help: .hidden)
+    var testInjectNan: String?
+
+    @Option(help: .hidden)
+    var testCheckpointPause: String?
+
+    /// The settings: the preset (or, resuming, the checkpoint's `saved` config), the config file
+    /// over it, these options over both.
+    func resolved(saved: String? = nil) throws -> TrainConfig {
         var yaml: String?
         if let config {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
@@ -95,13 +129,24 @@ struct Train: ParsableCommand {
             }
             yaml = text
         }
-        var phase = self.phase ?? .srresnet
-        if self.phase == nil, let yaml, let loaded = try? TrainConfig.preset(preset, phase: .srresnet).overlaid(withYAML: yaml, file: config!) {
-            phase = loaded.phase
+        var resolved: TrainConfig
+        if let saved, preset == nil {
+            resolved = try TrainConfig.fromSaved(yaml: saved, source: "the checkpoint's config")
+            if let phase, phase != resolved.phase {
+                throw ConfigurationError("the checkpoint is from the \(resolved.phase.rawValue) phase, not \(phase.rawValue)",
+                                         hint: "start the \(phase.rawValue) phase as a new run with --init pointing at this run")
+            }
+            if let yaml { resolved = try resolved.overlaid(withYAML: yaml, file: config!) }
+        } else {
+            let preset = self.preset ?? "paper"
+            var phase = self.phase ?? .srresnet
+            if self.phase == nil, let yaml, let loaded = try? TrainConfig.preset(preset, phase: .srresnet).overlaid(withYAML: yaml, file: config!) {
+                phase = loaded.phase
+            }
+            resolved = try TrainConfig.preset(preset, phase: phase)
+            if let yaml { resolved = try resolved.overlaid(withYAML: yaml, file: config!) }
+            resolved.phase = phase
         }
-        var resolved = try TrainConfig.preset(preset, phase: phase)
-        if let yaml { resolved = try resolved.overlaid(withYAML: yaml, file: config!) }
-        resolved.phase = phase
         if let data { resolved.data = data }
         if let val { resolved.val = val }
         if let runDirectory { resolved.run = runDirectory }
@@ -121,16 +166,65 @@ struct Train: ParsableCommand {
         if let validateEvery { resolved.validateEvery = validateEvery }
         if let logEvery { resolved.logEvery = logEvery }
         if let seed { resolved.seed = seed }
+        if let checkpointEvery { resolved.checkpointEvery = checkpointEvery }
+        if let keepCheckpoints { resolved.keepCheckpoints = keepCheckpoints }
+        if let watchdog { resolved.watchdogSeconds = watchdog }
+        if let maxConsecutiveSkips { resolved.maxConsecutiveSkips = maxConsecutiveSkips }
+        if stopOnCheckpointError { resolved.stopOnCheckpointError = true }
         return resolved
     }
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines reach a log file or mpirun as they are printed
         let comm = try Launch.communicator()
         let environment = ProcessInfo.processInfo.environment
         let localRanks = Int(environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? comm.size
         BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(localRanks, 1)))
         do {
-            _ = try Trainer(config: try resolved(), comm: comm).run()
+            var options = TrainerOptions()
+            var saved: String?
+            if resume || resumeFrom != nil {
+                // Rank 0 finds the checkpoint; every rank gets its path and config.
+                var found: Result<(path: String, config: String), Error> = .success(("", ""))
+                if comm.isRoot {
+                    found = Result {
+                        guard let target = resumeFrom ?? runDirectory else {
+                            throw ValidationError("--resume needs --run RUN_DIR (or --resume-from CHECKPOINT)")
+                        }
+                        guard let checkpoint = try Checkpoint.locate(target, warn: { FileHandle.standardError.write(Data("\($0)\n".utf8)) }) else {
+                            throw ConfigurationError("\(target): no complete checkpoint to resume from",
+                                                     hint: "start the run without --resume (a run stopped before its first checkpoint starts over)")
+                        }
+                        return (checkpoint.path, checkpoint.state.config)
+                    }
+                }
+                let path = try comm.broadcast(string: (try? found.get())?.path)
+                if path == nil {
+                    if case .failure(let error) = found { throw error }
+                    throw ConfigurationError("stopping: rank 0 could not find the checkpoint", hint: "see rank 0's message")
+                }
+                options.resumeFrom = path
+                saved = try comm.broadcast(string: (try? found.get())?.config)
+            }
+            if let fault = testInjectNan {
+                let parts = fault.split(separator: "@").compactMap { Int($0) }
+                guard parts.count == 2 else { throw ValidationError("--test-inject-nan wants STEP@RANK") }
+                options.injectNaN = (parts[0], parts[1])
+            }
+            if let pause = testCheckpointPause {
+                let parts = pause.split(separator: ":").compactMap { Double($0) }
+                guard parts.count == 2 else { throw ValidationError("--test-checkpoint-pause wants STEP:SECONDS") }
+                options.checkpointPause = (Int(parts[0]), parts[1])
+            }
+            var config = try resolved(saved: saved)
+            if options.resumeFrom != nil && runDirectory == nil, let path = options.resumeFrom {
+                // --resume-from alone: the run folder is the one holding the checkpoint.
+                let folder = (path as NSString).deletingLastPathComponent
+                if (folder as NSString).lastPathComponent == Checkpoint.folderName { config.run = (folder as NSString).deletingLastPathComponent }
+            }
+            _ = try Trainer(config: config, comm: comm, options: options).run()
+        } catch is AlreadyReported {
+            throw ExitCode(1)
         } catch {
             let text = "\(error)"
             // Every rank meets the same setup errors: rank 0 reports them; others speak when it is theirs.

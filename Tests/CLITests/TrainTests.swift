@@ -13,18 +13,9 @@ func runUnderMPI(ranks: Int, _ arguments: [String]) throws -> CommandResult {
 
 /// All float tensors of a safetensors file written by srgan-dist (F32 only), by name.
 func readTensors(_ path: String) throws -> [String: [Float]] {
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
-    let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
-    var tensors: [String: [Float]] = [:]
-    for (name, value) in header where name != "__metadata__" {
-        let entry = value as! [String: Any]
-        guard entry["dtype"] as? String == "F32" else { continue }
-        let offsets = (entry["data_offsets"] as! [NSNumber]).map(\.intValue)
-        let bytes = data.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
-        tensors[name] = bytes.withUnsafeBytes { raw in (0..<(bytes.count / 4)).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
+    try tensorBytes(path, dtype: "F32").mapValues { bytes in
+        bytes.withUnsafeBytes { raw in (0..<(bytes.count / 4)).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
     }
-    return tensors
 }
 
 final class TrainTests: XCTestCase {
