@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C edges: module maps and static-inline shims only.
@@ -62,6 +63,7 @@ let package = Package(
                 "SRData",
                 "SRDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
 
         .testTarget(name: "SRCoreTests", dependencies: ["SRCore"],
@@ -72,7 +74,7 @@ let package = Package(
         .testTarget(name: "SRTrainTests", dependencies: ["SRTrain", "SRData"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.
-        .testTarget(name: "CLITests", dependencies: ["srgan-dist"]),
+        .testTarget(name: "CLITests", dependencies: ["srgan-dist", "CPNGShim"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,8 @@
 # The main job end to end on the bundled sample photos: set up, pack (3 photos held out for
 # validation), train the tiny preset under `mpirun -n 2` (SRResNet phase, then a short GAN phase
 # started from it), and report validation PSNR/SSIM against bicubic on the held-out photos.
+# Then it validates the final generator (PSNR/SSIM against bicubic, side-by-side images),
+# upscales a held-out photo and writes an HTML report of each phase.
 # About 8 minutes on 2 cores. Everything goes to runs/demo-DATE/.
 #
 # The GAN phase uses the MSE content loss (the paper's SRGAN-MSE) unless VGG19 weights are in
@@ -37,4 +39,15 @@ for phase in srresnet gan; do
     printf '%8s: PSNR %s dB vs bicubic %s, SSIM %s vs %s at step %s\n' "$phase" \
         "$(field psnr)" "$(field psnr_bicubic)" "$(field ssim)" "$(field ssim_bicubic)" "$(field step)"
 done
-echo "== outputs in $run: generator.safetensors per phase, samples/ (SR images), metrics.jsonl, TensorBoard events"
+echo "== validate the GAN generator on the held-out photos (side-by-side images in $run/validate)"
+"$bin" validate --checkpoint "$run/gan" --images "$run/packed" --save "$run/validate"
+
+sample=$(ls "$run/packed/val/"*.png | head -n 1)
+echo "== upscale a held-out photo x4: $sample"
+"$bin" upscale --checkpoint "$run/gan" --input "$sample" --output "$run/upscaled.png"
+
+echo "== reports"
+"$bin" report "$run/srresnet"
+"$bin" report "$run/gan"
+echo "== outputs in $run: checkpoints/ and generator.safetensors per phase, samples/, metrics.jsonl, TensorBoard events,"
+echo "   validate/ (side-by-side PNGs), upscaled.png, srresnet/report/index.html and gan/report/index.html"

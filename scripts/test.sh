@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+# Headless Chromium driven by Selenium tests the serve page in a real browser (Debian's packages).
+SETUP_EXTRA_PACKAGES="chromium chromium-driver python3-selenium" bash scripts/setup.sh
 # One BLAS thread: tests measure correctness, and ranks of multi-rank tests share the cores.
 export OPENBLAS_NUM_THREADS=1
 swift build -c release --build-tests

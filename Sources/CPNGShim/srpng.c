@@ -103,7 +103,7 @@ int srpng_read_header(const char *path, srpng_image *out, char *message, size_t 
     return status;
 }
 
-int srpng_read_rgb8(const char *path, uint64_t max_pixels, srpng_image *out,
+static int read_rgb(const char *path, uint64_t max_pixels, int sixteen, srpng_image *out,
                     char *message, size_t message_size) {
     srpng_errors errors = {message, message_size};
     srpng_read_state *state = calloc(1, sizeof(srpng_read_state));
@@ -121,17 +121,23 @@ int srpng_read_rgb8(const char *path, uint64_t max_pixels, srpng_image *out,
                          (unsigned long long)max_pixels);
             } else {
                 png_set_expand(state->png);          // palette -> RGB, gray < 8 bit -> 8, tRNS -> alpha
-                png_set_scale_16(state->png);        // 16 -> 8 bits, rounded
+                if (sixteen) {
+                    png_set_expand_16(state->png);   // 8 -> 16 bits (x * 257)
+                    png_set_swap(state->png);        // PNG big-endian -> native little-endian
+                } else {
+                    png_set_scale_16(state->png);    // 16 -> 8 bits, rounded
+                }
                 png_set_strip_alpha(state->png);     // alpha is dropped, not composited
                 png_set_gray_to_rgb(state->png);     // gray -> three equal channels
                 png_set_interlace_handling(state->png);
                 png_read_update_info(state->png, state->info);
                 size_t row_bytes = png_get_rowbytes(state->png, state->info);
-                if (row_bytes != (size_t)out->width * 3) {
-                    snprintf(message, message_size, "unexpected row size %zu after conversion to RGB8",
+                size_t sample_bytes = sixteen ? 2 : 1;
+                if (row_bytes != (size_t)out->width * 3 * sample_bytes) {
+                    snprintf(message, message_size, "unexpected row size %zu after conversion to RGB",
                              row_bytes);
                 } else {
-                    state->pixels = malloc(pixel_count * 3);
+                    state->pixels = malloc(pixel_count * 3 * sample_bytes);
                     state->rows = malloc(sizeof(png_bytep) * out->height);
                     if (state->pixels == NULL || state->rows == NULL) {
                         set_message(message, message_size, "out of memory for the decoded pixels");
@@ -155,6 +161,16 @@ int srpng_read_rgb8(const char *path, uint64_t max_pixels, srpng_image *out,
         out->pixels = NULL;
     }
     return status;
+}
+
+int srpng_read_rgb8(const char *path, uint64_t max_pixels, srpng_image *out,
+                    char *message, size_t message_size) {
+    return read_rgb(path, max_pixels, 0, out, message, message_size);
+}
+
+int srpng_read_rgb16(const char *path, uint64_t max_pixels, srpng_image *out,
+                     char *message, size_t message_size) {
+    return read_rgb(path, max_pixels, 1, out, message, message_size);
 }
 
 typedef struct {

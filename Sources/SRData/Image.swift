@@ -60,17 +60,22 @@ public enum PNG {
                          colorType: Int(image.source_color_type), interlaced: image.source_interlaced != 0)
     }
 
+    /// The error of a failed decode, from the reader's message.
+    static func readFailure(_ path: String, _ message: [CChar]) -> DataError {
+        let text = String(cString: message)
+        let hint = text.contains("above the limit")
+            ? "raise the pixel limit (--max-megapixels) if the image is genuine, or remove it"
+            : "the file is not a PNG or is damaged; re-export it or remove it"
+        return DataError(path, text, hint: hint)
+    }
+
     /// Decodes any PNG to RGB8 (gray -> three equal channels, alpha dropped, 16 -> 8 bits).
     /// Images above `maxPixels` are refused from the header, before pixel memory is allocated.
     public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> (RGBImage, PNGHeader) {
         var image = srpng_image()
         var message = [CChar](repeating: 0, count: 512)
         guard srpng_read_rgb8(path, UInt64(maxPixels), &image, &message, message.count) == 0 else {
-            let text = String(cString: message)
-            let hint = text.contains("above the limit")
-                ? "raise the pixel limit (--max-megapixels) if the image is genuine, or remove it"
-                : "the file is not a PNG or is damaged; re-export it or remove it"
-            throw DataError(path, text, hint: hint)
+            throw readFailure(path, message)
         }
         defer { srpng_free(image.pixels) }
         let count = Int(image.width) * Int(image.height) * 3

@@ -40,7 +40,7 @@ final class CLITests: XCTestCase {
             .split(separator: "\n")
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.contains("See '") }
             .map { String($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first!) }
-        XCTAssertEqual(listed, ["pack", "inspect", "train", "bench"], result.output)
+        XCTAssertEqual(listed, ["pack", "inspect", "train", "validate", "upscale", "report", "serve", "bench"], result.output)
         let bench = try runSRGANDist(["bench", "--help"])
         XCTAssertTrue(bench.output.contains("kernels"), bench.output)
     }

@@ -21,6 +21,11 @@ typedef struct {
 int srpng_read_rgb8(const char *path, uint64_t max_pixels, srpng_image *out,
                     char *message, size_t message_size);
 
+// The same decoding to RGB with 16-bit samples (native-endian uint16 in `pixels`, 6 bytes per
+// pixel): 16-bit files keep their precision, 8-bit samples are expanded (x * 257).
+int srpng_read_rgb16(const char *path, uint64_t max_pixels, srpng_image *out,
+                     char *message, size_t message_size);
+
 // Reads only the header: width, height and the source fields of `out` (pixels stays NULL).
 int srpng_read_header(const char *path, srpng_image *out, char *message, size_t message_size);
 

@@ -1,0 +1,104 @@
+// Images as the networks see them: planar floats (3, H, W) in [0,1], read from any PNG at full
+// precision (16-bit files stay 16-bit) and written back as 8- or 16-bit, RGB or gray.
+
+import CPNGShim
+import Foundation
+
+public struct PlanarImage: Sendable {
+    public let width: Int
+    public let height: Int
+    /// (3, height, width), values in [0,1] (results may overshoot; writing clamps).
+    public var values: [Float]
+    /// The file was gray (colour types 0 and 4): its three channels are equal.
+    public var isGray: Bool
+    /// Bits per sample of the file it came from (8 or 16 after expansion of 1/2/4-bit files).
+    public var bitDepth: Int
+
+    public init(width: Int, height: Int, values: [Float], isGray: Bool = false, bitDepth: Int = 8) {
+        precondition(values.count == 3 * width * height)
+        self.width = width
+        self.height = height
+        self.values = values
+        self.isGray = isGray
+        self.bitDepth = bitDepth
+    }
+
+    public init(_ image: RGBImage) {
+        let plane = image.width * image.height
+        var values = [Float](repeating: 0, count: 3 * plane)
+        for i in 0..<plane {
+            for c in 0..<3 { values[c * plane + i] = Float(image.pixels[3 * i + c]) / 255 }
+        }
+        self.init(width: image.width, height: image.height, values: values)
+    }
+
+    /// Rounded and clamped to 8 bits.
+    public var rgb8: RGBImage {
+        let plane = width * height
+        var out = RGBImage(width: width, height: height)
+        for i in 0..<plane {
+            for c in 0..<3 { out.pixels[3 * i + c] = UInt8(min(max((values[c * plane + i] * 255).rounded(), 0), 255)) }
+        }
+        return out
+    }
+}
+
+extension PNG {
+    /// Decodes any PNG to planar floats at the file's precision (16-bit samples / 65535).
+    public static func readPlanar(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> PlanarImage {
+        var image = srpng_image()
+        var message = [CChar](repeating: 0, count: 512)
+        guard srpng_read_rgb16(path, UInt64(maxPixels), &image, &message, message.count) == 0 else {
+            throw readFailure(path, message)
+        }
+        defer { srpng_free(image.pixels) }
+        let width = Int(image.width), height = Int(image.height), plane = width * height
+        var values = [Float](repeating: 0, count: 3 * plane)
+        image.pixels.withMemoryRebound(to: UInt16.self, capacity: 3 * plane) { samples in
+            for i in 0..<plane {
+                for c in 0..<3 { values[c * plane + i] = Float(samples[3 * i + c]) / 65535 }
+            }
+        }
+        let colorType = Int(image.source_color_type)
+        return PlanarImage(width: width, height: height, values: values, isGray: colorType == 0 || colorType == 4,
+                           bitDepth: image.source_bit_depth == 16 ? 16 : 8)
+    }
+
+    /// Writes planar floats as a PNG of `bitDepth` (8 or 16) bits, gray (BT.601 luma of the three
+    /// channels) or RGB, atomically (temporary name, then rename).
+    public static func writePlanar(_ image: PlanarImage, to path: String, bitDepth: Int = 8, gray: Bool = false) throws {
+        let plane = image.width * image.height
+        let channels = gray ? 1 : 3
+        let maximum: Float = bitDepth == 16 ? 65535 : 255
+        var samples = [UInt16](repeating: 0, count: channels * plane)
+        for i in 0..<plane {
+            if gray {
+                let y = 0.299 * image.values[i] + 0.587 * image.values[plane + i] + 0.114 * image.values[2 * plane + i]
+                samples[i] = UInt16(min(max((y * maximum).rounded(), 0), maximum))
+            } else {
+                for c in 0..<3 { samples[3 * i + c] = UInt16(min(max((image.values[c * plane + i] * maximum).rounded(), 0), maximum)) }
+            }
+        }
+        let temporary = "\(path).tmp-\(getpid())"
+        var message = [CChar](repeating: 0, count: 512)
+        let status: Int32
+        if bitDepth == 16 {
+            status = samples.withUnsafeBytes {
+                srpng_write_general(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 16, gray ? 0 : 2, 0, nil, 0, &message, message.count)
+            }
+        } else {
+            let bytes = samples.map { UInt8($0) }
+            status = bytes.withUnsafeBytes {
+                srpng_write_general(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 8, gray ? 0 : 2, 0, nil, 0, &message, message.count)
+            }
+        }
+        guard status == 0 else {
+            unlink(temporary)
+            throw DataError(path, "cannot write PNG: \(String(cString: message))", hint: "check that the folder exists and has space")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw DataError(path, "cannot rename the finished PNG into place", hint: "check the folder's permissions")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+// `srgan-dist upscale`: super-resolve images of any size with a trained generator, tiled so
+// memory stays bounded (docs/using-models.md).
+
+import ArgumentParser
+import Foundation
+import SRCore
+import SRData
+import SRTrain
+
+struct Upscale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Super-resolve a PNG (or a folder of PNGs) with a trained generator.",
+        discussion: """
+            Images of any size: the generator runs on tiles with enough overlap that the result equals \
+            the untiled one up to float rounding (tiles are cross-faded). Gray images give gray results, \
+            16-bit images 16-bit results.
+            """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "A PNG file, or a folder of PNGs.")
+    var input: String
+
+    @Option(help: "The output PNG (for a folder input: an output folder).")
+    var output: String
+
+    @Option(help: "LR tile size (0: the whole image at once).")
+    var tile = 192
+
+    @Option(help: "LR pixels of context around each tile (default: the generator's receptive radius, which makes tiling exact).")
+    var overlap: Int?
+
+    @Option(help: "Largest input accepted, in megapixels.")
+    var maxMegapixels = 50.0
+
+    func run() throws {
+        do {
+            let model = try self.model.load()
+            let upscaler = Upscaler(model: model, tile: tile, overlap: overlap)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+                throw DataError(input, "no such file or folder", hint: "pass a PNG file or a folder of PNGs")
+            }
+            var jobs: [(String, String)] = []
+            if isDirectory.boolValue {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+                for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where name.lowercased().hasSuffix(".png") {
+                    jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(name)))
+                }
+                guard !jobs.isEmpty else { throw DataError(input, "no PNG files in the folder", hint: "put PNG images there") }
+            } else {
+                jobs = [(input, output)]
+            }
+            let tiling = upscaler.tile == 0 ? "whole images at once (memory grows with the image)"
+                : String(format: "tiles of %d LR px with %d px of context: about %.0f MB of activations",
+                         upscaler.tile, upscaler.overlap, Double(upscaler.peakBytesEstimate) / 1e6)
+            print("\(model.generator.summary) (x\(model.scale)\(model.globalSkip ? ", global skip" : "")), \(tiling)")
+            var failures = 0
+            for (source, target) in jobs {
+                do {
+                    let started = Date()
+                    let lr = try PNG.readPlanar(source, maxPixels: Int(maxMegapixels * 1e6))
+                    let total = upscaler.tiles(width: lr.width, height: lr.height).count
+                    let sr = upscaler.upscale(lr) { done, total in
+                        if total >= 8 && (done % max(total / 10, 1) == 0 || done == total) {
+                            print("  \(source): tile \(done)/\(total)")
+                        }
+                    }
+                    try PNG.writePlanar(sr, to: target, bitDepth: lr.bitDepth, gray: lr.isGray)
+                    print(String(format: "%@ (%dx%d%@%@) -> %@ (%dx%d), %d tile(s), %.1f s", source, lr.width, lr.height,
+                                 lr.isGray ? ", gray" : "", lr.bitDepth == 16 ? ", 16-bit" : "", target, sr.width, sr.height, total,
+                                 Date().timeIntervalSince(started)))
+                } catch where jobs.count > 1 {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))  // the other images go on
+                    failures += 1
+                }
+            }
+            if failures > 0 { throw ExitCode(1) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
