@@ -6,5 +6,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed.",
-        subcommands: [BenchKernels.self, BenchStep.self, BenchMemory.self, BenchData.self])
+        subcommands: [BenchKernels.self, BenchStep.self, BenchMemory.self, BenchData.self, BenchAllReduce.self])
 }

@@ -20,7 +20,7 @@ struct Train: ParsableCommand {
             Checkpoints go to RUN/checkpoints/ (every --checkpoint-every steps, at the end, on SIGTERM/SIGINT, \
             and on SIGUSR1). --resume continues the run in --run from its newest complete checkpoint with the \
             settings it was started with (options given now override them). Under mpirun, give the ranks time to \
-            write the checkpoint on SIGTERM: mpirun --mca odls_base_sigkill_timeout 60 ...
+            write the checkpoint on SIGTERM: mpirun --mca odls_base_sigkill_timeout 120 ... (launch/train-mpi.sh does), or stop with kill -USR2 <mpirun>
             """)
 
     @Option(help: "Preset: paper or tiny (default paper; with --resume, the run's own settings).")
