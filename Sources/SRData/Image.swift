@@ -87,12 +87,19 @@ public enum PNG {
 
     /// Writes an RGB8 PNG atomically (temporary name, then rename).
     public static func write(_ image: RGBImage, to path: String) throws {
+        try writeAtomically(path) { temporary, message in
+            image.pixels.withUnsafeBufferPointer {
+                srpng_write8(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 3, &message, message.count)
+            }
+        }
+    }
+
+    /// Runs `encode` (which writes a PNG to the temporary path it is given and returns libpng's
+    /// status) and renames the result over `path`; the temporary file never outlives a failure.
+    static func writeAtomically(_ path: String, _ encode: (String, inout [CChar]) -> Int32) throws {
         let temporary = "\(path).tmp-\(getpid())"
         var message = [CChar](repeating: 0, count: 512)
-        let status = image.pixels.withUnsafeBufferPointer {
-            srpng_write8(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 3, &message, message.count)
-        }
-        guard status == 0 else {
+        guard encode(temporary, &message) == 0 else {
             unlink(temporary)
             throw DataError(path, "cannot write PNG: \(String(cString: message))", hint: "check that the folder exists and has space")
         }

@@ -79,26 +79,16 @@ extension PNG {
                 for c in 0..<3 { samples[3 * i + c] = UInt16(min(max((image.values[c * plane + i] * maximum).rounded(), 0), maximum)) }
             }
         }
-        let temporary = "\(path).tmp-\(getpid())"
-        var message = [CChar](repeating: 0, count: 512)
-        let status: Int32
-        if bitDepth == 16 {
-            status = samples.withUnsafeBytes {
-                srpng_write_general(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 16, gray ? 0 : 2, 0, nil, 0, &message, message.count)
+        let depth = bitDepth == 16 ? 16 : 8
+        try writeAtomically(path) { temporary, message in
+            if depth == 16 {
+                return samples.withUnsafeBytes {
+                    srpng_write_general(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 16, gray ? 0 : 2, 0, nil, 0, &message, message.count)
+                }
             }
-        } else {
-            let bytes = samples.map { UInt8($0) }
-            status = bytes.withUnsafeBytes {
+            return samples.map { UInt8($0) }.withUnsafeBytes {
                 srpng_write_general(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 8, gray ? 0 : 2, 0, nil, 0, &message, message.count)
             }
-        }
-        guard status == 0 else {
-            unlink(temporary)
-            throw DataError(path, "cannot write PNG: \(String(cString: message))", hint: "check that the folder exists and has space")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw DataError(path, "cannot rename the finished PNG into place", hint: "check the folder's permissions")
         }
     }
 }
