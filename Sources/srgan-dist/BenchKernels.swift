@@ -22,6 +22,12 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Side of the square matrices of the raw sgemm measurement.")
     var gemmSize = 2048
 
+    @Option(help: "Only the shapes whose name contains this text.")
+    var only: String?
+
+    @Flag(inversion: .prefixedNo, help: "Also time each 3x3 shape by im2col + sgemm (the path before Winograd).")
+    var im2col = true
+
     func validate() throws {
         guard batch >= 1, repeats >= 1, gemmSize >= 64 else {
             throw ValidationError("--batch and --repeats must be at least 1 and --gemm-size at least 64")
@@ -42,6 +48,10 @@ struct BenchKernels: ParsableCommand {
         ("conv3x3 64->64 on 24x24 (generator body)", 64, 64, 3, 24),
         ("conv3x3 64->64 on 48x48 (discriminator)", 64, 64, 3, 48),
         ("conv3x3 64->256 on 24x24 (upsampler)", 64, 256, 3, 24),
+        ("conv3x3 64->256 on 48x48 (second upsampler)", 64, 256, 3, 48),
+        ("conv3x3 128->128 on 48x48 (VGG19 block 2)", 128, 128, 3, 48),
+        ("conv3x3 512->512 on 12x12 (VGG19 block 4)", 512, 512, 3, 12),
+        ("conv3x3 32->32 on 12x12 (tiny preset body)", 32, 32, 3, 12),
         ("conv9x9 64->3 on 96x96 (generator output)", 64, 3, 9, 96),
     ]
 
@@ -54,18 +64,24 @@ struct BenchKernels: ParsableCommand {
             BLASThreads.set(threadCount)
             let gemmRate = measureGemm()
             print("| \(threadCount) | sgemm \(gemmSize)x\(gemmSize)x\(gemmSize) | | \(format(gemmRate)) | | | 1.00 |")
-            for (name, inChannels, outChannels, kernel, side) in Self.shapes {
-                let (forwardMs, backwardMs, flops) = measureConv(
-                    inChannels: inChannels, outChannels: outChannels, kernel: kernel, side: side)
-                let forwardRate = flops / forwardMs / 1e6
-                let backwardRate = 2 * flops / backwardMs / 1e6
-                print("| \(threadCount) | \(name) | \(format(forwardMs)) | \(format(forwardRate)) | "
-                      + "\(format(backwardMs)) | \(format(backwardRate)) | "
-                      + "\(String(format: "%.2f", max(forwardRate, backwardRate) / gemmRate)) |")
+            for (name, inChannels, outChannels, kernel, side) in Self.shapes where only.map({ name.contains($0) }) ?? true {
+                for plain in (kernel == 3 && im2col ? [false, true] : [false]) {
+                    Winograd.disabled = plain
+                    defer { Winograd.disabled = false }
+                    let (forwardMs, backwardMs, flops) = measureConv(
+                        inChannels: inChannels, outChannels: outChannels, kernel: kernel, side: side)
+                    // Rates count the direct convolution's FLOPs, so faster algorithms show as more GFLOP/s.
+                    let forwardRate = flops / forwardMs / 1e6
+                    let backwardRate = 2 * flops / backwardMs / 1e6
+                    let path = kernel == 3 ? (plain ? ", im2col" : ", Winograd") : ""
+                    print("| \(threadCount) | \(name)\(path) | \(format(forwardMs)) | \(format(forwardRate)) | "
+                          + "\(format(backwardMs)) | \(format(backwardRate)) | "
+                          + "\(String(format: "%.2f", max(forwardRate, backwardRate) / gemmRate)) |")
+                }
             }
         }
-        print("backward = weight, bias and input gradients (2x the forward FLOPs); "
-              + "'vs sgemm' = the faster direction's GFLOP/s over raw sgemm's")
+        print("backward = weight, bias and input gradients (2x the forward FLOPs); GFLOP/s count the direct "
+              + "convolution's FLOPs (Winograd does fewer); 'vs sgemm' = the faster direction's GFLOP/s over raw sgemm's")
     }
 
     private func format(_ value: Double) -> String { String(format: "%.1f", value) }

@@ -13,6 +13,9 @@ final class ConvTests: XCTestCase {
         (2, 16, 3, 9, 1, 4, 7, 10),   // 9x9, 16 -> 3: output-side path (generator tail)
         (1, 17, 5, 5, 1, 2, 6, 5),    // 5x5, 17 -> 5: shifted-window path, odd sizes
         (2, 16, 16, 9, 1, 4, 6, 7),   // 9x9, 16 -> 16: shifted-window path
+        (2, 8, 9, 3, 1, 1, 7, 10),    // 3x3 same, 8 -> 9: Winograd, partial tiles
+        (3, 9, 8, 3, 1, 1, 4, 4),     // Winograd, one tile per image
+        (1, 12, 10, 3, 1, 1, 9, 5),   // Winograd, odd sizes
     ]
 
     private func makeConv(_ store: ParameterStore, _ g: (Int, Int, Int, Int, Int, Int, Int, Int),
@@ -53,6 +56,39 @@ final class ConvTests: XCTestCase {
                 let conv = makeConv(store, g, kernel: kernel)
                 checkGradients(conv, store: store, inputShape: [g.0, g.1, g.6, g.7], maxChecks: 150)
             }
+        }
+    }
+
+    /// Winograd F(4x4,3x3) against im2col on the generator body's shape, one chunk and several.
+    func testWinogradMatchesIm2colOnNetworkShapes() {
+        let saved = Winograd.chunkTiles
+        defer { Winograd.chunkTiles = saved; Winograd.disabled = false }
+        for (chunk, shape) in [(1152, (3, 64, 64, 3, 1, 1, 24, 24)), (20, (5, 32, 48, 3, 1, 1, 13, 11))] {
+            Winograd.chunkTiles = chunk
+            func run(winograd: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+                Winograd.disabled = !winograd
+                let store = ParameterStore()
+                let conv = makeConv(store, shape, kernel: .gemm)
+                var rng = SeededRandom(seed: 21)
+                let input = Tensor(shape: [shape.0, shape.1, shape.6, shape.7])
+                rng.fillUniform(input, -1, 1)
+                let y = conv.forward(input)
+                let upstream = Tensor(shape: y.shape)
+                rng.fillUniform(upstream, -1, 1)
+                let dx = conv.backward(upstream)
+                return (y.toArray(), dx.toArray(), grad(conv.weight, of: store), grad(conv.bias!, of: store))
+            }
+            let fast = run(winograd: true), plain = run(winograd: false)
+            assertClose(fast.y, plain.y, absolute: 2e-5, relative: 1e-4, "forward \(shape)")
+            assertClose(fast.dx, plain.dx, absolute: 2e-5, relative: 1e-4, "dx \(shape)")
+            // F(4x4,3x3)'s weight gradient sums over all tiles in the transformed domain, where
+            // values are up to ~100x larger than the result: its float32 error is larger, so it is
+            // measured against the largest gradient (measured: about 3e-5 of it at 64 channels).
+            let scale = plain.dw.map(abs).max()!
+            let worst = zip(fast.dw, plain.dw).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-4 * scale, "dW \(shape): worst error \(worst) of largest \(scale)")
+            print("Winograd dW \(shape): worst error \(worst / scale) of the largest gradient")
+            assertClose(fast.db, plain.db, absolute: 1e-4, relative: 1e-4, "db \(shape)")
         }
     }
 

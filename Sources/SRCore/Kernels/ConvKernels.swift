@@ -1,5 +1,6 @@
-// Convolution by im2col + one sgemm per image (Caffe's scheme); 1x1 stride-1 convolutions skip
-// im2col; large stride-1 kernels with few outputs build the patch matrix on the output side
+// Convolution by im2col + one sgemm per image (Caffe's scheme); 3x3 stride-1 "same"
+// convolutions over 8 or more channels take Winograd F(4x4,3x3) (WinogradConv); 1x1 stride-1
+// convolutions skip im2col; large stride-1 kernels with few outputs build the patch matrix on the output side
 // (OutputSideConv), other large stride-1 kernels over many channels take the shifted-window path. The plain-loop reference in ConvReference.swift is the specification these must match.
 
 /// The (C*KH*KW, OH*OW) patch matrix of one image: im2col into `columns`, or the image itself
@@ -17,6 +18,10 @@ public func convForward(
     output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry
 ) {
+    if usesWinograd(g) {
+        winogradConvForward(output: output, input: input, weight: weight, bias: bias, g)
+        return
+    }
     if usesOutputSide(g) {
         outputSideConvForward(output: output, input: input, weight: weight, bias: bias, g)
         return
@@ -51,6 +56,11 @@ public func convBackward(
     biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry
 ) {
+    if usesWinograd(g) {
+        winogradConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
+                             input: input, weight: weight, g)
+        return
+    }
     if usesOutputSide(g) {
         outputSideConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
                                input: input, weight: weight, g)
