@@ -24,10 +24,17 @@ open class Network: Layer {
     /// A short description for messages, e.g. "Generator(16 blocks, 64 channels, x4)".
     open var summary: String { String(describing: type(of: self)) }
 
-    open func forward(_ input: Tensor, mode: ForwardMode) -> Tensor { root.forward(input, mode: mode) }
+    /// The name a LayerProfiler files this network's layers under.
+    var profileScope: String { String(describing: type(of: self)) }
+
+    open func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        guard let profiler = LayerProfiler.active else { return root.forward(input, mode: mode) }
+        return profiler.within(profileScope) { root.forward(input, mode: mode) }
+    }
 
     open func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
-        root.backward(outputGrad, needInputGrad: needInputGrad)
+        guard let profiler = LayerProfiler.active else { return root.backward(outputGrad, needInputGrad: needInputGrad) }
+        return profiler.within(profileScope) { root.backward(outputGrad, needInputGrad: needInputGrad) }
     }
 
     /// Inference on `input` with running statistics and no recording.

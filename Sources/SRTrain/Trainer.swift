@@ -33,6 +33,8 @@ public struct TrainerOptions: Sendable {
     public var injectNaN: (step: Int, rank: Int)?
     /// Tests only: seconds to wait inside the checkpoint write of `step`, before its completion marker.
     public var checkpointPause: (step: Int, seconds: Double)?
+    /// Time every layer, the all-reduces, data, validation and checkpoints (`Trainer.profile`).
+    public var profile = false
 
     public init() {}
 }
@@ -53,6 +55,10 @@ public final class Trainer {
     var log: MetricsLog?
     var patchSize = 0
     var progress = Progress()
+    /// With `options.profile`: where the training loop's time went, and the loop's wall time.
+    public let profile = LayerProfiler()
+    public private(set) var profiledSeconds = 0.0
+    public private(set) var profiledSteps = 0
 
     /// What a checkpoint restores besides weights and moments.
     struct Progress {
@@ -141,12 +147,7 @@ public final class Trainer {
         step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: content,
                          adam: AdamSettings(beta1: config.adamBeta1, beta2: config.adamBeta2))
         step.adversarialWeight = Float(config.adversarialWeight)
-        step.reduceGradients = { [comm] store in
-            do { try comm.allReduceAverage(store.grads, count: store.count) } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                comm.abort(code: 1)
-            }
-        }
+        step.averageGradients(over: comm)
         if config.globalSkip { step.skip = BicubicSkip(scale: scale).callAsFunction }
         if config.ema > 0 { ema = Generator(config.generator, seed: config.seed) }
 
@@ -196,11 +197,19 @@ public final class Trainer {
             say("the checkpoint is at step \(progress.step), which is already --steps \(config.steps): nothing to train (raise --steps to go on)")
         }
 
+        if options.profile { LayerProfiler.active = profile }
+        defer { LayerProfiler.active = nil }
         for index in progress.step..<max(progress.step, config.steps) {
             let stepStart = DispatchTime.now().uptimeNanoseconds
+            defer {
+                if options.profile {
+                    profiledSeconds += Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
+                    profiledSteps += 1
+                }
+            }
             var batches: [(lr: Tensor, hr: Tensor)] = []
             for _ in 0..<config.accumulate {
-                let batch = try stream.next()
+                let batch = try outsideLayers("data (stream.next)") { try stream.next() }
                 batches.append((batch.lr, batch.hr))
             }
             let done = index + 1
@@ -231,7 +240,7 @@ public final class Trainer {
             }
             var validationPSNR: Double?
             if done % config.validateEvery == 0 || done == config.steps {
-                let result = try validate(validationImages, step: done, scale: scale)
+                let result = try outsideLayers("validation") { try validate(validationImages, step: done, scale: scale) }
                 validationPSNR = result?.psnr
                 if let result { summary.lastValidation = result }
             }
@@ -241,7 +250,7 @@ public final class Trainer {
             let stop = agreed[0] > 0
             if done % config.checkpointEvery == 0 || done == config.steps || stop || agreed[1] > 0 {
                 let reason = stop ? "signal" : done == config.steps ? "end" : agreed[1] > 0 ? "request" : "interval"
-                try saveCheckpoint(reason: reason, validationPSNR: validationPSNR)
+                try outsideLayers("checkpoint") { try saveCheckpoint(reason: reason, validationPSNR: validationPSNR) }
             }
             if stop {
                 say("stopped by a signal after step \(done); continue with: srgan-dist train --resume --run \(runDirectory)")
@@ -389,6 +398,37 @@ public final class Trainer {
     }
 
     var restoredStreamOffset = 0
+
+    /// Runs `body` (data, validation, a checkpoint) with the layer profiler paused, recording its
+    /// wall time under `label` when profiling.
+    private func outsideLayers<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
+        guard options.profile else { return try body() }
+        LayerProfiler.active = nil
+        defer { LayerProfiler.active = profile }
+        return try profile.time(label, scope: "loop", body)
+    }
+}
+
+extension SRGANStep {
+    /// Gradients averaged over `comm`'s ranks before each update (timed as "all-reduce" while a
+    /// LayerProfiler is active); an all-reduce that fails ends the whole job after saying why.
+    public func averageGradients(over comm: Communicator) {
+        reduceGradients = { [comm, generator] store in
+            let network = store === generator.parameters ? "Generator" : "Discriminator"
+            do {
+                if let profiler = LayerProfiler.active {
+                    try profiler.time("\(network) gradients, \(store.count) floats", scope: "all-reduce") {
+                        try comm.allReduceAverage(store.grads, count: store.count)
+                    }
+                } else {
+                    try comm.allReduceAverage(store.grads, count: store.count)
+                }
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                comm.abort(code: 1)
+            }
+        }
+    }
 }
 
 /// The bicubic-upsampled LR batch mapped to [-1,1], added to G's output with --global-skip.

@@ -1,10 +1,13 @@
-// `srgan-dist bench`: measurements. Today only the kernel table; the end-to-end comparison with
-// PyTorch arrives with the speed issue.
+// `srgan-dist bench`: measurements. With no subcommand, `compare`: srgan-dist next to the PyTorch
+// peer on the paper's workloads. The others measure one thing each (kernels, one step or one
+// inference in this process, memory, the data path, the all-reduce).
 
 import ArgumentParser
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure speed.",
-        subcommands: [BenchKernels.self, BenchStep.self, BenchMemory.self, BenchData.self, BenchAllReduce.self])
+        abstract: "Measure speed and memory (default: srgan-dist next to PyTorch, `bench compare`).",
+        subcommands: [BenchCompare.self, BenchKernels.self, BenchStep.self, BenchInfer.self, BenchMemory.self, BenchData.self,
+                      BenchAllReduce.self],
+        defaultSubcommand: BenchCompare.self)
 }

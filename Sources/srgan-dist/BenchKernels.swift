@@ -62,7 +62,7 @@ struct BenchKernels: ParsableCommand {
         print("|---|---|---|---|---|---|---|")
         for threadCount in threadCounts! {
             BLASThreads.set(threadCount)
-            let gemmRate = measureGemm()
+            let gemmRate = Self.gemmRate(size: gemmSize, repeats: repeats)
             print("| \(threadCount) | sgemm \(gemmSize)x\(gemmSize)x\(gemmSize) | | \(format(gemmRate)) | | | 1.00 |")
             for (name, inChannels, outChannels, kernel, side) in Self.shapes where only.map({ name.contains($0) }) ?? true {
                 for plain in (kernel == 3 && im2col ? [false, true] : [false]) {
@@ -86,17 +86,17 @@ struct BenchKernels: ParsableCommand {
 
     private func format(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    private func median(_ samples: [Double]) -> Double { samples.sorted()[samples.count / 2] }
+    private static func median(_ samples: [Double]) -> Double { samples.sorted()[samples.count / 2] }
 
-    private func milliseconds(_ body: () -> Void) -> Double {
+    private static func milliseconds(_ body: () -> Void) -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
 
-    /// GFLOP/s of one large square sgemm.
-    private func measureGemm() -> Double {
-        let n = gemmSize
+    /// GFLOP/s of one large square sgemm through the project's gemm wrapper, at the current
+    /// BLAS thread count: the median of `repeats` after a warm-up (`bench compare` uses it too).
+    static func gemmRate(size n: Int, repeats: Int) -> Double {
         let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
         var rng = SeededRandom(seed: 1)
         rng.fillUniform(a, -1, 1)
@@ -121,8 +121,8 @@ struct BenchKernels: ParsableCommand {
         let outputGrad = Tensor(shape: output.shape)
         rng.fillUniform(outputGrad, -1, 1)
         _ = conv.backward(outputGrad)
-        let forwardMs = median((0..<repeats).map { _ in milliseconds { output = conv.forward(input) } })
-        let backwardMs = median((0..<repeats).map { _ in milliseconds { _ = conv.backward(outputGrad) } })
+        let forwardMs = Self.median((0..<repeats).map { _ in Self.milliseconds { output = conv.forward(input) } })
+        let backwardMs = Self.median((0..<repeats).map { _ in Self.milliseconds { _ = conv.backward(outputGrad) } })
         return (forwardMs, backwardMs, conv.geometry(for: input).forwardFlops)
     }
 }

@@ -1,10 +1,14 @@
-// `srgan-dist bench step`: one process, the paper's networks, random data; times N training
-// steps and reports the process's peak resident memory. `bench memory` runs it next to the
-// PyTorch peer (bench/peers/srgan_step.py).
+// `srgan-dist bench step`: the paper's networks on random data; times N training steps and
+// reports samples/s, achieved GFLOP/s (BenchFlops) and the process's peak resident memory as one
+// JSON line. Under mpirun every rank runs the step on its own batch and the gradients are
+// averaged across ranks exactly as in training (SRGANStep.reduceGradients); rank 0 prints, a
+// step lasting as long as its slowest rank. `bench memory` and `bench compare` run it in fresh
+// processes next to the PyTorch peers. --profile adds a per-layer time table of the last step.
 
 import ArgumentParser
 import Foundation
 import SRCore
+import SRDistributed
 import SRModels
 import SRTrain
 
@@ -15,12 +19,13 @@ enum BenchPhase: String, ExpressibleByArgument, CaseIterable {
 struct BenchStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
-        abstract: "Time training steps of the paper's networks and report peak memory (one JSON line).")
+        abstract: "Time training steps of the paper's networks and report peak memory (one JSON line).",
+        discussion: "Under mpirun -n N each rank steps on --batch images and gradients are all-reduced as in training.")
 
     @Option(help: "Which step: srresnet (G, MSE) or gan (D step + G step with VGG19 phi5,4).")
     var phase: BenchPhase = .gan
 
-    @Option(help: "Images per batch.")
+    @Option(help: "Images per batch (per rank under mpirun).")
     var batch = 16
 
     @Option(help: "HR patch side (a multiple of 16).")
@@ -29,11 +34,14 @@ struct BenchStep: ParsableCommand {
     @Option(help: "Steps to run; the first is reported but excluded from samples/s.")
     var steps = 2
 
-    @Option(help: "BLAS threads.")
+    @Option(help: "BLAS threads (per rank).")
     var threads = 2
 
     @Option(help: "VGG19 weights (safetensors); without it the benchmark uses random VGG weights, which cost the same.")
     var vggWeights: String?
+
+    @Flag(help: "Print a per-layer time table of the last step (rank 0's, with every rank's totals) before the JSON line.")
+    var profile = false
 
     func validate() throws {
         guard batch >= 1, steps >= 1, threads >= 1 else { throw ValidationError("--batch, --steps and --threads must be >= 1") }
@@ -41,7 +49,10 @@ struct BenchStep: ParsableCommand {
     }
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
         BLASThreads.set(threads)
+        let comm = try Launch.communicator()
+        comm.watchdogSeconds = 0
         let generator = Generator(GeneratorConfig(), seed: 1)
         var discriminator: Discriminator?
         var contentLoss = try ContentLoss(.mse, vggWeights: nil)
@@ -50,13 +61,16 @@ struct BenchStep: ParsableCommand {
             contentLoss = try ContentLoss(.vgg54, vggWeights: vggWeights.map { .file($0) } ?? .randomForTesting)
         }
         let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss)
-        var rng = SeededRandom(seed: 3)
+        step.averageGradients(over: comm)  // as in training: the identity on one process
+        var rng = SeededRandom(seed: 3 &+ UInt64(comm.rank))
         let hr = Tensor(shape: [batch, 3, patch, patch]), lr = Tensor(shape: [batch, 3, patch / 4, patch / 4])
         rng.fillUniform(hr, 0, 1)
         rng.fillUniform(lr, 0, 1)
         let rssBefore = ProcessMemory.residentMB
+        let profiler = LayerProfiler()
         var seconds: [Double] = []
-        for _ in 0..<steps {
+        for index in 0..<steps {
+            if profile && index == steps - 1 { LayerProfiler.active = profiler }
             let start = DispatchTime.now().uptimeNanoseconds
             switch phase {
             case .srresnet: _ = step.srresnet(lr: lr, hr: hr, learningRate: 1e-4)
@@ -64,17 +78,31 @@ struct BenchStep: ParsableCommand {
             }
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let steady = Array(seconds.dropFirst().isEmpty ? seconds[...] : seconds.dropFirst()).sorted()
+        LayerProfiler.active = nil
+        if profile {
+            try ProfileTable.show(profiler, stepSeconds: seconds.last!, comm: comm,
+                                  title: "profile of the last \(phase.rawValue) step, batch \(batch) of \(patch)x\(patch), \(threads) thread(s)")
+        }
+        // A step lasts as long as its slowest rank.
+        let perRank = try comm.gather(seconds + [ProcessMemory.peakResidentMB, rssBefore])
+        let slowest = seconds.indices.map { index in perRank.map { $0[index] }.max()! }
+        let peaks = perRank.map { $0[steps] }
+        let steady = Array(slowest.dropFirst().isEmpty ? slowest[...] : slowest.dropFirst()).sorted()
         let median = steady[steady.count / 2]
-        let fields: [(String, String)] = [
-            ("tool", "\"srgan-dist\""), ("layout", "\"NCHW\""), ("phase", "\"\(phase.rawValue)\""),
-            ("batch", "\(batch)"), ("patch", "\(patch)"), ("threads", "\(threads)"),
-            ("step_seconds", "[" + seconds.map { String(format: "%.3f", $0) }.joined(separator: ", ") + "]"),
-            ("samples_per_s", String(format: "%.3f", Double(batch) / median)),
-            ("rss_before_mb", String(format: "%.1f", rssBefore)),
-            ("peak_rss_mb", String(format: "%.1f", ProcessMemory.peakResidentMB)),
-        ]
-        print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+        let samplesPerStep = batch * comm.size
+        let flopsPerSample = BenchFlops.stepPerSample(phase: phase, patch: patch, generator: generator,
+                                                      discriminator: discriminator, vgg: contentLoss.vgg)
+        guard comm.isRoot else { return }
+        print(JSONLine.format([
+            ("tool", "srgan-dist"), ("layout", "NCHW"), ("phase", phase.rawValue),
+            ("batch", batch), ("patch", patch), ("threads", threads), ("ranks", comm.size),
+            ("step_seconds", slowest),
+            ("samples_per_s", Double(samplesPerStep) / median),
+            ("gflop_per_sample", flopsPerSample / 1e9),
+            ("gflop_per_s", flopsPerSample * Double(samplesPerStep) / median / 1e9),
+            ("rss_before_mb", perRank.map { $0[steps + 1] }.max()!),
+            ("peak_rss_mb", peaks.max()!), ("peak_rss_mb_per_rank", peaks),
+        ]))
     }
 }
 

@@ -11,12 +11,14 @@ enum ChildProcess {
     }
 
     /// Runs `executable arguments`, returns its standard output as lines; a non-zero exit throws.
-    static func lines(_ executable: String, _ arguments: [String]) throws -> [String] {
+    /// Its standard error goes to ours, or nowhere with `quiet`.
+    static func lines(_ executable: String, _ arguments: [String], quiet: Bool = false) throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
+        if quiet { process.standardError = FileHandle.nullDevice }
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -34,5 +36,24 @@ enum ChildProcess {
             throw ValidationError("\(executable) \(arguments.joined(separator: " ")) printed no JSON result")
         }
         return object
+    }
+}
+
+/// One JSON object on one line, keys in the order given: what a benchmark child prints.
+/// Values: strings, integers, doubles (3 decimals), arrays of doubles, or preformatted `JSONRaw`.
+enum JSONLine {
+    static func format(_ fields: [(String, Any)]) -> String {
+        "{" + fields.map { "\"\($0.0)\": \(value($0.1))" }.joined(separator: ", ") + "}"
+    }
+
+    private static func value(_ value: Any) -> String {
+        switch value {
+        case let text as String: return "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        case let number as Int: return "\(number)"
+        case let number as Double: return number.isFinite ? String(format: "%.3f", number) : "null"
+        case let numbers as [Double]: return "[" + numbers.map { Self.value($0) }.joined(separator: ", ") + "]"
+        case let numbers as [Int]: return "[" + numbers.map(String.init).joined(separator: ", ") + "]"
+        default: return "\"\(value)\""
+        }
     }
 }

@@ -113,6 +113,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Stop the run when a checkpoint cannot be written (default: report it and go on).")
     var stopOnCheckpointError = false
 
+    @Flag(help: "At the end, print where a step's time went: per layer (forward, backward), all-reduce, data, validation, checkpoints; per rank under mpirun.")
+    var profile = false
+
     @Option(help: .hidden)
     var testInjectNan: String?
 
@@ -222,7 +225,14 @@ struct Train: ParsableCommand {
                 let folder = (path as NSString).deletingLastPathComponent
                 if (folder as NSString).lastPathComponent == Checkpoint.folderName { config.run = (folder as NSString).deletingLastPathComponent }
             }
-            _ = try Trainer(config: config, comm: comm, options: options).run()
+            options.profile = profile
+            let trainer = Trainer(config: config, comm: comm, options: options)
+            let summary = try trainer.run()
+            if profile && trainer.profiledSteps > 0 && !summary.stoppedBySignal {
+                try ProfileTable.show(trainer.profile, stepSeconds: trainer.profiledSeconds / Double(trainer.profiledSteps), comm: comm,
+                                      title: "profile of training, \(config.phase.rawValue) phase, batch \(config.batch) per rank",
+                                      perStep: trainer.profiledSteps)
+            }
         } catch is AlreadyReported {
             throw ExitCode(1)
         } catch {

@@ -2,7 +2,8 @@
 """The PyTorch peer of `srgan-dist bench step`: the same networks (Tests/SRModelsTests/Fixtures/
 reference_models.py, the paper's sizes), the same batch, patch and thread count, the same step
 (SRResNet: MSE; SRGAN: D step + G step with VGG19 phi5,4 / 12.75 and 1e-3 x adversarial), Adam.
-Prints one JSON line with the same keys as srgan-dist's.
+As in srgan-dist (and BasicSR), D takes no weight gradient in the G step. Prints one JSON line
+with the same keys as srgan-dist's. srgan_ddp.py runs the same step under DDP.
 
     .venv-peer/bin/python bench/peers/srgan_step.py --phase gan --batch 16 --threads 2
 """
@@ -29,60 +30,121 @@ def rss_mb():
     return 0.0
 
 
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_format(channels_last):
+    return torch.channels_last if channels_last else torch.contiguous_format
+
+
+def build(phase, patch, fmt):
+    """The networks and optimizers of one phase: a dict g, g_opt (and d, d_opt, vgg for gan)."""
+    nets = {"g": Generator().to(memory_format=fmt).train()}
+    nets["g_opt"] = torch.optim.Adam(nets["g"].parameters(), lr=1e-4)
+    if phase == "gan":
+        nets["d"] = Discriminator(patch=patch).to(memory_format=fmt).train()
+        nets["d_opt"] = torch.optim.Adam(nets["d"].parameters(), lr=1e-4)
+        nets["vgg"] = VGG19Features(5, 4).to(memory_format=fmt).eval()
+        for p in nets["vgg"].parameters():
+            p.requires_grad_(False)
+    return nets
+
+
+def random_batch(batch, patch, fmt):
+    hr = torch.rand(batch, 3, patch, patch).contiguous(memory_format=fmt)
+    return F.avg_pool2d(hr, 4).contiguous(memory_format=fmt), hr
+
+
+def srresnet_step(nets, lr, hr):
+    nets["g_opt"].zero_grad(set_to_none=True)
+    F.mse_loss(nets["g"](lr), hr).backward()
+    nets["g_opt"].step()
+
+
+def gan_step(nets, lr, hr, d_plain=None, d_real_no_sync=None):
+    """D step then G step. Under DDP, `d_plain` is D's module (used in the G step, where D takes no
+    gradient and needs no all-reduce) and `d_real_no_sync` a context that defers the all-reduce
+    of the real half so D's gradients are reduced once per step."""
+    g, d, vgg = nets["g"], nets["d"], nets["vgg"]
+    d_plain = d_plain or d
+    sr = g(lr)
+    nets["d_opt"].zero_grad(set_to_none=True)
+    bce = F.binary_cross_entropy_with_logits
+    if d_real_no_sync is None:
+        real, fake = d(hr), d(sr.detach())
+        (bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))).backward()
+    else:
+        with d_real_no_sync():
+            real = d(hr)
+            bce(real, torch.ones_like(real)).backward()
+        fake = d(sr.detach())
+        bce(fake, torch.zeros_like(fake)).backward()
+    nets["d_opt"].step()
+    nets["g_opt"].zero_grad(set_to_none=True)
+    for p in d_plain.parameters():
+        p.requires_grad_(False)
+    logits = d_plain(sr)
+    with torch.no_grad():
+        hr_features = vgg(hr) / 12.75
+    content = F.mse_loss(vgg(sr) / 12.75, hr_features)
+    (content + 1e-3 * bce(logits, torch.ones_like(logits))).backward()
+    for p in d_plain.parameters():
+        p.requires_grad_(True)
+    nets["g_opt"].step()
+
+
+def add_common_arguments(parser):
+    """--steps, --threads, --channels-last, shared by the peers."""
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--channels-last", action="store_true")
+
+
+def timed(steps, body):
+    """(VmRSS before in MB, wall seconds of each of `steps` calls of body())."""
+    rss_before = rss_mb()
+    seconds = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        body()
+        seconds.append(time.perf_counter() - start)
+    return rss_before, seconds
+
+
+def one_step(phase, nets, lr, hr, **ddp):
+    if phase == "srresnet":
+        srresnet_step(nets, lr, hr)
+    else:
+        gan_step(nets, lr, hr, **ddp)
+
+
+def median_after_first(seconds):
+    steady = sorted(seconds[1:] or seconds)
+    return steady[len(steady) // 2]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--phase", choices=["srresnet", "gan"], default="gan")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--patch", type=int, default=96)
-    parser.add_argument("--steps", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--channels-last", action="store_true")
+    add_common_arguments(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    g = Generator().to(memory_format=fmt).train()
-    g_opt = torch.optim.Adam(g.parameters(), lr=1e-4)
-    if args.phase == "gan":
-        d = Discriminator(patch=args.patch).to(memory_format=fmt).train()
-        d_opt = torch.optim.Adam(d.parameters(), lr=1e-4)
-        vgg = VGG19Features(5, 4).to(memory_format=fmt).eval()
-        for p in vgg.parameters():
-            p.requires_grad_(False)
-    hr = torch.rand(args.batch, 3, args.patch, args.patch).contiguous(memory_format=fmt)
-    lr = F.avg_pool2d(hr, 4).contiguous(memory_format=fmt)
-    rss_before = rss_mb()
-    seconds = []
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        if args.phase == "srresnet":
-            g_opt.zero_grad(set_to_none=True)
-            F.mse_loss(g(lr), hr).backward()
-            g_opt.step()
-        else:
-            sr = g(lr)
-            d_opt.zero_grad(set_to_none=True)
-            real, fake = d(hr), d(sr.detach())
-            (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-             + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))).backward()
-            d_opt.step()
-            g_opt.zero_grad(set_to_none=True)
-            logits = d(sr)
-            with torch.no_grad():
-                hr_features = vgg(hr) / 12.75
-            content = F.mse_loss(vgg(sr) / 12.75, hr_features)
-            (content + 1e-3 * F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))).backward()
-            g_opt.step()
-        seconds.append(time.perf_counter() - start)
-    steady = sorted(seconds[1:] or seconds)[len(seconds[1:] or seconds) // 2]
+    fmt = memory_format(args.channels_last)
+    nets = build(args.phase, args.patch, fmt)
+    lr, hr = random_batch(args.batch, args.patch, fmt)
+    rss_before, seconds = timed(args.steps, lambda: one_step(args.phase, nets, lr, hr))
     print(json.dumps({
         "tool": "pytorch " + torch.__version__,
         "layout": "channels_last" if args.channels_last else "contiguous",
         "phase": args.phase, "batch": args.batch, "patch": args.patch, "threads": args.threads,
         "step_seconds": [round(s, 3) for s in seconds],
-        "samples_per_s": round(args.batch / steady, 3),
+        "samples_per_s": round(args.batch / median_after_first(seconds), 3),
         "rss_before_mb": round(rss_before, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }))
 
 

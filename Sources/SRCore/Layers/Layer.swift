@@ -27,21 +27,24 @@ extension Layer {
     public func backward(_ outputGrad: Tensor) -> Tensor { backward(outputGrad, needInputGrad: true)! }
 }
 
-/// Layers applied one after another.
+/// Layers applied one after another (timed per layer while a LayerProfiler is active).
 public final class Sequential: Layer {
     public let layers: [Layer]
 
     public init(_ layers: [Layer]) { self.layers = layers }
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        layers.reduce(input) { $1.forward($0, mode: mode) }
+        guard let profiler = LayerProfiler.active else { return layers.reduce(input) { $1.forward($0, mode: mode) } }
+        return layers.reduce(input) { profiler.forward($1, $0, mode: mode) }
     }
 
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
+        let profiler = LayerProfiler.active
         var grad = outputGrad
         for (index, layer) in layers.enumerated().reversed() {
             let needed = index > 0 || needInputGrad
-            guard let next = layer.backward(grad, needInputGrad: needed) else { return nil }
+            let next = profiler.map { $0.backward(layer, grad, needInputGrad: needed) } ?? layer.backward(grad, needInputGrad: needed)
+            guard let next else { return nil }
             grad = next
         }
         return grad

@@ -1,0 +1,104 @@
+// What `bench compare` prints: the markdown table (srgan-dist, the faster PyTorch layout, their
+// ratio, peak memory, achieved GFLOP/s and its fraction of sgemm), or with --json one object of
+// srgan-dist's figures.
+
+import Foundation
+
+struct BenchCompareReport {
+    let sizes: BenchSizes
+    let sgemm: Double
+    let sgemmOneThread: Double?
+    let gemmSize: Int
+    let torchVersion: String?
+    let outcomes: [BenchCompare.Outcome]
+
+    private static func number(_ fields: [String: Any]?, _ key: String) -> Double? {
+        (fields?[key] as? NSNumber)?.doubleValue
+    }
+
+    /// The sgemm rate a workload's GFLOP/s is measured against: the ranks' combined 1-thread rate
+    /// for data-parallel workloads, else the rate at --threads.
+    private func sgemmRate(_ workload: BenchWorkload) -> Double {
+        workload.isDataParallel ? Double(sizes.ranks) * (sgemmOneThread ?? sgemm) : sgemm
+    }
+
+    /// The peer run of the better layout (higher samples/s, or fewer seconds per image).
+    private func fastestPeer(_ outcome: BenchCompare.Outcome) -> [String: Any]? {
+        let workload = outcome.workload
+        let measured = outcome.peers.filter { workload.speed($0) != nil }
+        return workload.isInference
+            ? measured.min { workload.speed($0)! < workload.speed($1)! }
+            : measured.max { workload.speed($0)! < workload.speed($1)! }
+    }
+
+    private static func format(_ value: Double?, _ pattern: String = "%.2f") -> String {
+        value.map { String(format: pattern, $0) } ?? ""
+    }
+
+    func printTable() {
+        let machine = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        print("srgan-dist bench, \(ISO8601DateFormatter().string(from: Date())), \(machine), \(sizes.threads) thread(s), "
+              + "\(sizes.steps) step(s) per process\(sizes.steps > 1 ? " (first excluded)" : ""), PyTorch \(torchVersion ?? "not run")")
+        print(String(format: "sgemm %dx%dx%d through gemm(): %.1f GFLOP/s at %d thread(s)", gemmSize, gemmSize, gemmSize, sgemm, sizes.threads)
+              + (sizes.threads == 1 ? "" : sgemmOneThread.map { String(format: ", %.1f at 1 thread", $0) } ?? ""))
+        print("| workload | unit | srgan-dist | PyTorch | PyTorch layout | speed srgan-dist / PyTorch | peak MB srgan-dist | peak MB PyTorch "
+              + "| memory srgan-dist / PyTorch | srgan-dist GFLOP/s | of sgemm |")
+        print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+        for outcome in outcomes {
+            let workload = outcome.workload
+            let peer = fastestPeer(outcome)
+            let ownSpeed = outcome.own.flatMap(workload.speed), peerSpeed = peer.flatMap(workload.speed)
+            // Speed ratio > 1: srgan-dist faster (inference: PyTorch's seconds over srgan-dist's).
+            let speedRatio = ownSpeed.flatMap { own in peerSpeed.map { workload.isInference ? $0 / own : own / $0 } }
+            let ownPeak = Self.number(outcome.own, "peak_rss_mb"), peerPeak = Self.number(peer, "peak_rss_mb")
+            let gflops = Self.number(outcome.own, "gflop_per_s")
+            let cells = [
+                workload.title(sizes), workload.unit,
+                Self.format(ownSpeed, workload.isInference ? "%.3f" : "%.2f"), Self.format(peerSpeed, workload.isInference ? "%.3f" : "%.2f"),
+                peer?["layout"] as? String ?? "", Self.format(speedRatio),
+                Self.format(ownPeak, "%.0f"), Self.format(peerPeak, "%.0f"),
+                Self.format(ownPeak.flatMap { own in peerPeak.map { own / $0 } }),
+                Self.format(gflops, "%.1f"), Self.format(gflops.map { $0 / sgemmRate(workload) }),
+            ]
+            print("| " + cells.joined(separator: " | ") + " |")
+        }
+        print("speed ratio > 1: srgan-dist is faster (inference: PyTorch's seconds per image over srgan-dist's); "
+              + "PyTorch = the faster of its default and channels_last layouts")
+        print("peak MB = VmHWM of one process (data-parallel: the largest rank); GFLOP/s from the layer geometry "
+              + "(docs/benchmarks.md); of sgemm = over sgemm at the same threads (data-parallel: ranks x 1-thread sgemm)")
+        for outcome in outcomes where !outcome.peers.isEmpty {
+            let layouts = outcome.peers.map { peer -> String in
+                let speed = Self.format(outcome.workload.speed(peer), outcome.workload.isInference ? "%.3f" : "%.2f")
+                return "\(peer["layout"] ?? "?") \(speed) \(outcome.workload.unit), \(Self.format(Self.number(peer, "peak_rss_mb"), "%.0f")) MB"
+            }
+            print("PyTorch \(outcome.workload.rawValue): " + layouts.joined(separator: "; "))
+        }
+        for note in outcomes.flatMap(\.notes) { print("note: " + note) }
+    }
+
+    func json() -> String {
+        var fields: [(String, Any)] = [
+            ("tool", "srgan-dist"), ("date", ISO8601DateFormatter().string(from: Date())), ("threads", sizes.threads),
+            ("steps", sizes.steps), ("batch", sizes.batch), ("patch", sizes.patch), ("infer_input", sizes.inferInput),
+            ("ranks", sizes.ranks), ("sgemm_size", gemmSize), ("sgemm_gflop_per_s", sgemm),
+        ]
+        if let sgemmOneThread { fields.append(("sgemm_1_thread_gflop_per_s", sgemmOneThread)) }
+        for outcome in outcomes {
+            let workload = outcome.workload, key = workload.jsonKey
+            guard let own = outcome.own, let speed = workload.speed(own) else { continue }
+            fields.append((key + (workload.isInference ? "_seconds_per_image" : "_samples_per_s"), speed))
+            if let seconds = own[workload.isInference ? "image_seconds" : "step_seconds"] as? [NSNumber] {
+                fields.append((key + (workload.isInference ? "_image_seconds" : "_step_seconds"), seconds.map(\.doubleValue)))
+            }
+            for name in ["peak_rss_mb", "gflop_per_s"] {
+                if let value = Self.number(own, name) { fields.append((key + "_" + name, value)) }
+            }
+            if let gflops = Self.number(own, "gflop_per_s") { fields.append((key + "_fraction_of_sgemm", gflops / sgemmRate(workload))) }
+        }
+        let problems = outcomes.flatMap(\.notes)
+        if !problems.isEmpty { fields.append(("errors", problems.joined(separator: " | "))) }
+        return JSONLine.format(fields)
+    }
+}

@@ -1,0 +1,94 @@
+// The workloads `bench compare` measures, and the command lines that measure each one in a fresh
+// process: srgan-dist itself (`bench step`, `bench infer`, or `bench step` under mpirun) and the
+// PyTorch peer in bench/peers/ (srgan_step.py, srgan_infer.py, srgan_ddp.py).
+
+import Foundation
+
+enum BenchWorkload: String, CaseIterable {
+    case srresnet, gan, infer
+    case ddpSRResNet = "ddp-srresnet", ddpGAN = "ddp-gan"
+
+    static let defaults: [BenchWorkload] = [.srresnet, .gan, .infer, .ddpSRResNet]
+
+    /// Parses "srresnet,infer"; nil when a name is unknown.
+    static func list(_ text: String) -> [BenchWorkload]? {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let workloads = names.compactMap(BenchWorkload.init(rawValue:))
+        return workloads.count == names.count && !workloads.isEmpty ? workloads : nil
+    }
+
+    var phase: BenchPhase { self == .gan || self == .ddpGAN ? .gan : .srresnet }
+    var isInference: Bool { self == .infer }
+    var isDataParallel: Bool { self == .ddpSRResNet || self == .ddpGAN }
+
+    /// The prefix of this workload's keys in `bench --json`.
+    var jsonKey: String {
+        switch self {
+        case .srresnet: return "srresnet_step"
+        case .gan: return "srgan_step"
+        case .infer: return "infer"
+        case .ddpSRResNet: return "ddp_srresnet_step"
+        case .ddpGAN: return "ddp_srgan_step"
+        }
+    }
+
+    func title(_ sizes: BenchSizes) -> String {
+        let data = "batch \(sizes.batch) of \(sizes.patch)x\(sizes.patch)"
+        let parallel = "\(sizes.ranks) ranks x 1 thread, batch \(sizes.batch / sizes.ranks) of \(sizes.patch)x\(sizes.patch) per rank"
+        switch self {
+        case .srresnet: return "SRResNet step (MSE), \(data)"
+        case .gan: return "SRGAN step (D + G, VGG54 + adversarial), \(data)"
+        case .infer: return "inference \(sizes.inferInput)x\(sizes.inferInput) -> \(4 * sizes.inferInput)x\(4 * sizes.inferInput)"
+        case .ddpSRResNet: return "data-parallel SRResNet step, \(parallel)"
+        case .ddpGAN: return "data-parallel SRGAN step, \(parallel)"
+        }
+    }
+
+    var unit: String { isInference ? "s/image" : "samples/s" }
+
+    /// The child's figure of speed: seconds per image (inference) or samples per second.
+    func speed(_ fields: [String: Any]) -> Double? {
+        (fields[isInference ? "seconds_per_image" : "samples_per_s"] as? NSNumber)?.doubleValue
+    }
+
+    /// Arguments of `srgan-dist` measuring this workload (`mpirun` first for data-parallel ones).
+    func ownCommand(_ sizes: BenchSizes, executable: String) -> (String, [String]) {
+        switch self {
+        case .srresnet, .gan:
+            return (executable, ["bench", "step", "--phase", phase.rawValue, "--batch", "\(sizes.batch)", "--patch", "\(sizes.patch)",
+                                 "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"])
+        case .infer:
+            return (executable, ["bench", "infer", "--input", "\(sizes.inferInput)", "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"])
+        case .ddpSRResNet, .ddpGAN:
+            return ("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "\(sizes.ranks)", "-x", "OPENBLAS_NUM_THREADS=1",
+                                     executable, "bench", "step", "--phase", phase.rawValue, "--batch", "\(sizes.batch / sizes.ranks)",
+                                     "--patch", "\(sizes.patch)", "--steps", "\(sizes.steps)", "--threads", "1"])
+        }
+    }
+
+    /// Arguments of the peer script measuring this workload in the default layout.
+    func peerArguments(_ sizes: BenchSizes, peerDirectory: String) -> [String] {
+        switch self {
+        case .srresnet, .gan:
+            return ["\(peerDirectory)/srgan_step.py", "--phase", phase.rawValue, "--batch", "\(sizes.batch)", "--patch", "\(sizes.patch)",
+                    "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"]
+        case .infer:
+            return ["\(peerDirectory)/srgan_infer.py", "--input", "\(sizes.inferInput)", "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"]
+        case .ddpSRResNet, .ddpGAN:
+            return ["\(peerDirectory)/srgan_ddp.py", "--phase", phase.rawValue, "--batch", "\(sizes.batch / sizes.ranks)",
+                    "--patch", "\(sizes.patch)", "--steps", "\(sizes.steps)", "--ranks", "\(sizes.ranks)"]
+        }
+    }
+
+    static let peerScripts = ["srgan_step.py", "srgan_infer.py", "srgan_ddp.py"]
+}
+
+/// The sizes every workload of one `bench compare` run shares.
+struct BenchSizes {
+    var threads = 2
+    var steps = 3
+    var batch = 16
+    var patch = 96
+    var inferInput = 128
+    var ranks = 2
+}

@@ -1,0 +1,54 @@
+// `srgan-dist bench` at tiny sizes: the children print the promised JSON, the FLOP count matches
+// the hand count of the paper's generator, --profile prints its table, and `bench` without the
+// peer still prints srgan-dist's row with a hint. No timing is checked: speed lives in benchmarks.
+
+import Foundation
+import XCTest
+
+private func jsonObject(_ line: Substring?) -> [String: Any]? {
+    line.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+}
+
+final class BenchTests: XCTestCase {
+    func testStepCountsTheGeneratorFlopsAndProfilesItsLayers() throws {
+        let result = try runSRGANDist(["bench", "step", "--phase", "srresnet", "--batch", "1", "--patch", "16",
+                                       "--steps", "1", "--threads", "1", "--profile"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n")
+        let fields = try XCTUnwrap(jsonObject(lines.last), result.output)
+        // Per LR pixel: head 2*64*243, 33 body convs 2*64*576, upsamplers 2*256*576 at 1x and
+        // at 4 pixels per LR pixel, tail 2*3*5184 at 16: 4,436,352 FLOPs; x 16 LR pixels x 3.
+        XCTAssertEqual((fields["gflop_per_sample"] as? NSNumber)?.doubleValue ?? 0, 3 * 16 * 4_436_352 / 1e9, accuracy: 0.001)
+        XCTAssertGreaterThan((fields["samples_per_s"] as? NSNumber)?.doubleValue ?? 0, 0)
+        XCTAssertGreaterThan((fields["peak_rss_mb"] as? NSNumber)?.doubleValue ?? 0, 0)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("| Generator | Conv2d 3x3 64->64 -> 4x4 | 33 |") }, result.output)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("| all-reduce | Generator gradients") }, result.output)
+    }
+
+    func testJsonHasTheSummaryKeysAndNoPeer() throws {
+        let result = try runSRGANDist(["bench", "--json", "--workloads", "infer", "--infer-input", "8", "--steps", "1",
+                                       "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let fields = try XCTUnwrap(jsonObject(result.output.split(separator: "\n").last), result.output)
+        XCTAssertEqual(fields["threads"] as? Int, 1)
+        XCTAssertGreaterThan((fields["infer_seconds_per_image"] as? NSNumber)?.doubleValue ?? 0, 0)
+        XCTAssertNotNil(fields["sgemm_gflop_per_s"])
+        XCTAssertNil(fields["errors"])
+    }
+
+    func testWithoutThePeerTheTableHasSrganDistAloneAndAHint() throws {
+        let result = try runSRGANDist(["bench", "--workloads", "infer", "--infer-input", "8", "--steps", "1",
+                                       "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n")
+        let row = try XCTUnwrap(lines.first { $0.hasPrefix("| inference 8x8 -> 32x32 | s/image |") }, result.output)
+        XCTAssertNotNil(Double(row.split(separator: "|")[2].trimmingCharacters(in: .whitespaces)), String(row))
+        XCTAssertTrue(lines.contains { $0.hasPrefix("peer not run: /nonexistent/python not found. HINT:") }, result.output)
+    }
+
+    func testUnknownWorkloadGetsOneClearLine() throws {
+        let result = try runSRGANDist(["bench", "--workloads", "infer,training"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.error.contains("--workloads 'infer,training'"), result.error)
+    }
+}
