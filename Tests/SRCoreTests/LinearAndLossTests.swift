@@ -9,6 +9,27 @@ final class LinearTests: XCTestCase {
         checkGradients(linear, store: store, inputShape: [3, 7])
     }
 
+    /// The dense products split over two threads (parallelGemm) give what one thread gives.
+    func testTwoThreadsComputeWhatOneThreadComputes() {
+        let saved = BLASThreads.current
+        defer { BLASThreads.set(saved) }
+        func run(threads: Int) -> [[Float]] {
+            BLASThreads.set(threads)
+            let store = ParameterStore()
+            var rng = SeededRandom(seed: 19)
+            let linear = Linear(store, "fc", inFeatures: 700, outFeatures: 300, rng: &rng)
+            let x = Tensor(shape: [24, 700])
+            rng.fillUniform(x, -1, 1)
+            let y = linear.forward(x)
+            let upstream = Tensor(shape: y.shape)
+            rng.fillUniform(upstream, -1, 1)
+            let dx = linear.backward(upstream)
+            return [y.toArray(), dx.toArray(), grad(linear.weight, of: store)]
+        }
+        let one = run(threads: 1), two = run(threads: 2)
+        for index in 0..<3 { assertClose(two[index], one[index], absolute: 1e-6, relative: 1e-6, "output \(index)") }
+    }
+
     func testMatchesPyTorch() throws {
         let fixture = try Fixture("small_ops")
         let store = ParameterStore()

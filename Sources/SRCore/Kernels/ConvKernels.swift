@@ -37,7 +37,7 @@ public func convForward(
         let out = output + n * g.outChannels * g.outPlane
         let matrix = patchMatrix(image, columns, g)
         // out (OC, OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, OH*OW)
-        gemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
+        parallelGemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
              a: weight, b: matrix, beta: 0, c: out)
         if let bias {
             for oc in 0..<g.outChannels {
@@ -84,7 +84,7 @@ public func convBackward(
         if let weightGrad {
             let matrix = patchMatrix(image, columns, g)
             // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
-            gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
+            parallelGemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
                  a: outGrad, b: matrix, beta: 1, c: weightGrad)
         }
         if let biasGrad {
@@ -99,12 +99,12 @@ public func convBackward(
         let imageGrad = inputGrad + n * g.inChannels * g.inPlane
         // columnGrad (C*KH*KW, OH*OW) = weight^T (C*KH*KW, OC) x outGrad (OC, OH*OW)
         if let columnGrad {
-            gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
+            parallelGemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
                  a: weight, b: outGrad, beta: 0, c: columnGrad)
             imageGrad.update(repeating: 0, count: g.inChannels * g.inPlane)
             col2imAdd(columnGrad, imageGrad, g)
         } else {
-            gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
+            parallelGemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
                  a: weight, b: outGrad, beta: 0, c: imageGrad)
         }
     }

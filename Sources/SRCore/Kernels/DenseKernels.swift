@@ -4,7 +4,7 @@
 public func denseForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                          batch: Int, inFeatures: Int, outFeatures: Int) {
-    gemm(.none, .transposed, m: batch, n: outFeatures, k: inFeatures, a: x, b: weight, beta: 0, c: y)
+    parallelGemm(.none, .transposed, m: batch, n: outFeatures, k: inFeatures, a: x, b: weight, beta: 0, c: y)
     if let bias {
         for n in 0..<batch {
             let row = y + n * outFeatures
@@ -20,7 +20,7 @@ public func denseBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
                           batch: Int, inFeatures: Int, outFeatures: Int) {
     if let weightGrad {
         // weightGrad (OUT, IN) += dy^T (OUT, N) x x (N, IN)
-        gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: batch, a: dy, b: x, beta: 1, c: weightGrad)
+        parallelGemm(.transposed, .none, m: outFeatures, n: inFeatures, k: batch, a: dy, b: x, beta: 1, c: weightGrad)
     }
     if let biasGrad {
         for n in 0..<batch {
@@ -30,6 +30,6 @@ public func denseBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
     }
     if let inputGrad {
         // inputGrad (N, IN) = dy (N, OUT) x weight (OUT, IN)
-        gemm(.none, .none, m: batch, n: inFeatures, k: outFeatures, a: dy, b: weight, beta: 0, c: inputGrad)
+        parallelGemm(.none, .none, m: batch, n: inFeatures, k: outFeatures, a: dy, b: weight, beta: 0, c: inputGrad)
     }
 }

@@ -46,7 +46,7 @@ func outputSideConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
     for n in 0..<g.batch {
         s.padding.pad(input + n * g.inChannels * g.inPlane, into: padded)
         // taps (K*K*OC, Hp*Wp) = W' (K*K*OC, C) x padded (C, Hp*Wp)
-        gemm(.none, .none, m: s.rows, n: s.paddedPlane, k: g.inChannels, a: weights, b: padded, beta: 0, c: taps)
+        parallelGemm(.none, .none, m: s.rows, n: s.paddedPlane, k: g.inChannels, a: weights, b: padded, beta: 0, c: taps)
         let out = output + n * g.outChannels * g.outPlane
         for oc in 0..<g.outChannels {
             let plane = out + oc * g.outPlane
@@ -95,12 +95,12 @@ func outputSideConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad:
         if weightGrad != nil {
             s.padding.pad(input + n * g.inChannels * g.inPlane, into: padded)
             // dW' (K*K*OC, C) += scattered (K*K*OC, Hp*Wp) x padded^T (Hp*Wp, C)
-            gemm(.none, .transposed, m: s.rows, n: g.inChannels, k: s.paddedPlane, a: scattered, b: padded,
+            parallelGemm(.none, .transposed, m: s.rows, n: g.inChannels, k: s.paddedPlane, a: scattered, b: padded,
                  beta: 1, c: weightsGrad)
         }
         if let inputGrad {
             // dPadded (C, Hp*Wp) = W'^T (C, K*K*OC) x scattered (K*K*OC, Hp*Wp)
-            gemm(.transposed, .none, m: g.inChannels, n: s.paddedPlane, k: s.rows, a: weights, b: scattered,
+            parallelGemm(.transposed, .none, m: g.inChannels, n: s.paddedPlane, k: s.rows, a: weights, b: scattered,
                  beta: 0, c: paddedGrad)
             s.padding.crop(paddedGrad, into: inputGrad + n * g.inChannels * g.inPlane)
         }

@@ -50,7 +50,7 @@ func shiftedConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointe
         for t in 0..<(k * k) {
             let (kh, kw) = (t / k, t % k)
             // wide (OC, H*Wp) += taps[t] (OC, C) x shifted (C, H*Wp), ldb = Hp*Wp
-            gemm(.none, .none, m: g.outChannels, n: p.wideCount, k: g.inChannels,
+            parallelGemm(.none, .none, m: g.outChannels, n: p.wideCount, k: g.inChannels,
                  a: taps + t * g.outChannels * g.inChannels, b: padded + kh * p.paddedWidth + kw,
                  ldb: p.paddedPlane, beta: t == 0 ? 0 : 1, c: wide)
         }
@@ -98,7 +98,7 @@ func shiftedConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: Un
             for t in 0..<k2 {
                 let (kh, kw) = (t / k, t % k)
                 // tapGrads[t] (OC, C) += wideGrad (OC, H*Wp) x shifted^T (H*Wp, C)
-                gemm(.none, .transposed, m: g.outChannels, n: g.inChannels, k: p.wideCount,
+                parallelGemm(.none, .transposed, m: g.outChannels, n: g.inChannels, k: p.wideCount,
                      a: wideGrad, b: padded + kh * p.paddedWidth + kw, ldb: p.paddedPlane, beta: 1,
                      c: tapGrads + t * g.outChannels * g.inChannels)
             }
@@ -108,7 +108,7 @@ func shiftedConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: Un
             for t in 0..<k2 {
                 let (kh, kw) = (t / k, t % k)
                 // shifted dX (C, H*Wp) += taps[t]^T (C, OC) x wideGrad (OC, H*Wp), ldc = Hp*Wp
-                gemm(.transposed, .none, m: g.inChannels, n: p.wideCount, k: g.outChannels,
+                parallelGemm(.transposed, .none, m: g.inChannels, n: p.wideCount, k: g.outChannels,
                      a: taps + t * g.outChannels * g.inChannels, b: wideGrad, beta: 1,
                      c: paddedGrad + kh * p.paddedWidth + kw, ldc: p.paddedPlane)
             }

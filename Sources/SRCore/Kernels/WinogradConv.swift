@@ -2,18 +2,20 @@
 // generator, discriminator and VGG19. Each 4x4 output tile comes from a 6x6 input tile:
 //   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
 // so 36 element-wise products replace 144 multiply-adds per tile and channel pair; summed over
-// input channels, the products are 36 sgemms per chunk of tiles:
-//   M[xi] (OC, T) = U[xi] (OC, C) x V[xi] (C, T),   xi = 0..<36, T = tiles in the chunk
-// 4x fewer multiply-adds than im2col; the transforms are O(C*T + OC*T) and run on both cores.
+// input channels, they are 36 sgemms per chunk of T tiles, with channels innermost:
+//   M[xi] (T, OC) = V[xi] (T, C) x U[xi] (C, OC),   xi = 0..<36
+// 4x fewer multiply-adds than im2col. Channels innermost makes every transform a loop over
+// contiguous channel vectors (vectorised): the input is first copied to a zero-padded
+// channels-last buffer, and outputs are written back to NCHW from each tile's 16 vectors.
 //
 // Backward:
 //   input gradient: a 3x3 "same" convolution of the output gradient with the kernel rotated by
 //     180 degrees and its channels swapped, by the same forward path;
 //   weight gradient: the adjoint of the forward in the weights, exactly:
-//     dU[xi] (OC, C) = dM[xi] (OC, T) x V[xi]^T (T, C),  dM = A dY A^T per tile,  dg = G^T dU G.
-// Tiles that run past the image read zeros and their outputs are dropped (and their gradients
-// are zero), so any H, W work. The batch is processed in chunks of whole images that keep the
-// transformed tiles within a few MB.
+//     dU[xi] (C, OC) = V[xi]^T (C, T) x dM[xi] (T, OC),  dM = A dY A^T per tile,  dg = G^T dU G.
+// Tiles that run past the image read zeros and their outputs are dropped (their gradients are
+// zero), so any H, W work. The batch goes in chunks of whole images that keep the transformed
+// tiles within a few MB; transforms are split over both cores when BLAS has two threads.
 
 import Foundation
 
@@ -26,20 +28,8 @@ func usesWinograd(_ g: ConvGeometry) -> Bool {
 public enum Winograd {
     /// Turns the Winograd path off (benchmarks and tests compare it with im2col).
     nonisolated(unsafe) public static var disabled = false
-    static let tile = 6, outputTile = 4, points = 36
-    /// Tiles per chunk, about: enough columns for an efficient sgemm, small enough for cache
-    /// (tests lower it to cover chunking).
-    nonisolated(unsafe) public static var chunkTiles = 1152
-}
-
-/// Tile counts of one geometry.
-private struct TileGrid {
-    let g: ConvGeometry
-    var tilesY: Int { (g.outHeight + 3) / 4 }
-    var tilesX: Int { (g.outWidth + 3) / 4 }
-    var perImage: Int { tilesY * tilesX }
-    /// Whole images per chunk.
-    var imagesPerChunk: Int { max(1, min(g.batch, Winograd.chunkTiles / perImage)) }
+    /// Floats of transformed tiles (V and M together) per chunk, about (tests lower it).
+    nonisolated(unsafe) public static var chunkFloats = 1 << 20
 }
 
 /// Runs body(i) for i in 0..<count, on both cores when BLAS may use more than one thread.
@@ -52,126 +42,218 @@ func parallelRange(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
-// MARK: transforms of one channel
+/// Splits 0..<count into one contiguous range per BLAS thread.
+@inline(__always)
+private func parallelChunks(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
+    let parts = count >= minimum ? max(1, min(BLASThreads.current, count)) : 1
+    parallelRange(parts) { part in body((part * count / parts)..<((part + 1) * count / parts)) }
+}
 
-/// d (H, W) of one channel -> V[xi][t] for the tiles of this image, V stride `pointStride` per xi.
-/// scratch: 6 * (4*tilesX + 2) + 6 * (4*tilesX + 2) floats.
-private func inputTransform(_ plane: UnsafePointer<Float>, height: Int, width: Int, tilesY: Int, tilesX: Int,
-                            into v: UnsafeMutablePointer<Float>, pointStride: Int,
-                            scratch: UnsafeMutablePointer<Float>) {
-    let paddedWidth = 4 * tilesX + 2
-    let rows = scratch, columnPass = scratch + 6 * paddedWidth
-    for ty in 0..<tilesY {
-        // rows[r] = input row 4ty - 1 + r, zero outside the image (column x at index x + 1)
-        for r in 0..<6 {
-            let row = rows + r * paddedWidth
-            let y = 4 * ty - 1 + r
-            row.update(repeating: 0, count: paddedWidth)
-            if y >= 0 && y < height { (row + 1).update(from: plane + y * width, count: width) }
-        }
-        // columnPass[i] = (B^T d)[i] along the 6 rows, for every column
-        let d0 = rows, d1 = rows + paddedWidth, d2 = rows + 2 * paddedWidth
-        let d3 = rows + 3 * paddedWidth, d4 = rows + 4 * paddedWidth, d5 = rows + 5 * paddedWidth
-        let c0 = columnPass, c1 = c0 + paddedWidth, c2 = c1 + paddedWidth
-        let c3 = c2 + paddedWidth, c4 = c3 + paddedWidth, c5 = c4 + paddedWidth
-        for x in 0..<paddedWidth {
-            c0[x] = 4 * d0[x] - 5 * d2[x] + d4[x]
-            c1[x] = -4 * (d1[x] + d2[x]) + d3[x] + d4[x]
-            c2[x] = 4 * (d1[x] - d2[x]) - d3[x] + d4[x]
-            c3[x] = 2 * (d3[x] - d1[x]) - d2[x] + d4[x]
-            c4[x] = 2 * (d1[x] - d3[x]) - d2[x] + d4[x]
-            c5[x] = 4 * d1[x] - 5 * d3[x] + d5[x]
-        }
-        // V[6i + j] = (B^T d B)[i][j]: the same 1-D transform along each tile's 6 columns
-        for i in 0..<6 {
-            let source = columnPass + i * paddedWidth
-            let target = v + 6 * i * pointStride + ty * tilesX
-            for tx in 0..<tilesX {
-                let s = source + 4 * tx
-                target[tx] = 4 * s[0] - 5 * s[2] + s[4]
-                target[pointStride + tx] = -4 * (s[1] + s[2]) + s[3] + s[4]
-                target[2 * pointStride + tx] = 4 * (s[1] - s[2]) - s[3] + s[4]
-                target[3 * pointStride + tx] = 2 * (s[3] - s[1]) - s[2] + s[4]
-                target[4 * pointStride + tx] = 2 * (s[1] - s[3]) - s[2] + s[4]
-                target[5 * pointStride + tx] = 4 * s[1] - 5 * s[3] + s[5]
+/// body(xi) for the 36 points of the transformed tile, split over the threads: the products are
+/// independent single-threaded sgemms (see BLASThreads).
+private func forEachPoint(_ body: (Int) -> Void) {
+    let threads = min(BLASThreads.current, 36)
+    parallelRange(threads) { part in
+        for xi in stride(from: part, to: 36, by: threads) { body(xi) }
+    }
+}
+
+/// The tiles of one convolution's images: a 6x6 input tile per 4x4 output tile.
+private struct TileGrid {
+    let height: Int, width: Int
+    var tilesY: Int { (height + 3) / 4 }
+    var tilesX: Int { (width + 3) / 4 }
+    var perImage: Int { tilesY * tilesX }
+    /// The zero-padded channels-last copy of one image: (4*tilesY + 2, 4*tilesX + 2, C).
+    var paddedHeight: Int { 4 * tilesY + 2 }
+    var paddedWidth: Int { 4 * tilesX + 2 }
+
+    /// Whole images per chunk for `channels` floats per tile point (C + OC), the batch split
+    /// into chunks of equal size.
+    func imagesPerChunk(batch: Int, channels: Int) -> Int {
+        let most = max(1, min(batch, Winograd.chunkFloats / (36 * channels * perImage)))
+        let chunks = (batch + most - 1) / most
+        return (batch + chunks - 1) / chunks
+    }
+}
+
+// MARK: layout copies
+
+/// planes (images, C, H, W) -> padded (images, Hp, Wp, C): zero border, channels last.
+private func copyChannelsLast(_ planes: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
+                              border: Int, into padded: UnsafeMutablePointer<Float>) {
+    let (hp, wp) = (grid.paddedHeight, grid.paddedWidth)
+    parallelChunks(images * hp, minimum: 8) { rows in
+        for row in rows {
+            let (n, yp) = (row / hp, row % hp)
+            let target = padded + row * wp * channels
+            target.update(repeating: 0, count: wp * channels)
+            let y = yp - border
+            guard y >= 0 && y < grid.height else { continue }
+            for c in 0..<channels {
+                let source = planes + ((n * channels + c) * grid.height + y) * grid.width
+                for x in 0..<grid.width { target[(x + border) * channels + c] = source[x] }
             }
         }
     }
 }
 
-/// M[xi][t] of one output channel -> y (H, W) = A^T M A per tile (+ bias); scratch 6 * 4*tilesX floats.
-private func outputTransform(_ m: UnsafePointer<Float>, pointStride: Int, tilesY: Int, tilesX: Int,
-                             into plane: UnsafeMutablePointer<Float>, height: Int, width: Int, bias: Float,
-                             scratch: UnsafeMutablePointer<Float>) {
-    let wideWidth = 4 * tilesX
-    for ty in 0..<tilesY {
-        // scratch[i][4tx + q] = (M A)[i][q]
-        for i in 0..<6 {
-            let source = m + 6 * i * pointStride + ty * tilesX
-            let row = scratch + i * wideWidth
-            for tx in 0..<tilesX {
-                let s0 = source[tx], s1 = source[pointStride + tx], s2 = source[2 * pointStride + tx]
-                let s3 = source[3 * pointStride + tx], s4 = source[4 * pointStride + tx], s5 = source[5 * pointStride + tx]
-                let r = row + 4 * tx
-                r[0] = s0 + s1 + s2 + s3 + s4
-                r[1] = s1 - s2 + 2 * (s3 - s4)
-                r[2] = s1 + s2 + 4 * (s3 + s4)
-                r[3] = s1 - s2 + 8 * (s3 - s4) + s5
-            }
-        }
-        // output rows 4ty + p = (A^T (M A))[p], clipped to the image
-        let m0 = scratch, m1 = m0 + wideWidth, m2 = m1 + wideWidth
-        let m3 = m2 + wideWidth, m4 = m3 + wideWidth, m5 = m4 + wideWidth
-        let y0 = 4 * ty
-        if y0 < height { let o = plane + y0 * width; for x in 0..<width { o[x] = m0[x] + m1[x] + m2[x] + m3[x] + m4[x] + bias } }
-        if y0 + 1 < height { let o = plane + (y0 + 1) * width; for x in 0..<width { o[x] = m1[x] - m2[x] + 2 * (m3[x] - m4[x]) + bias } }
-        if y0 + 2 < height { let o = plane + (y0 + 2) * width; for x in 0..<width { o[x] = m1[x] + m2[x] + 4 * (m3[x] + m4[x]) + bias } }
-        if y0 + 3 < height { let o = plane + (y0 + 3) * width; for x in 0..<width { o[x] = m1[x] - m2[x] + 8 * (m3[x] - m4[x]) + m5[x] + bias } }
+// MARK: 1-D transforms on channel vectors
+
+/// out_i = (B^T d)_i for six vectors of `count` floats.
+@inline(__always)
+private func inputColumn(_ d: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                               UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                         _ o: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                               UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+                         _ count: Int) {
+    for c in 0..<count {
+        let (d0, d1, d2, d3, d4, d5) = (d.0[c], d.1[c], d.2[c], d.3[c], d.4[c], d.5[c])
+        o.0[c] = 4 * d0 - 5 * d2 + d4
+        o.1[c] = -4 * (d1 + d2) + d3 + d4
+        o.2[c] = 4 * (d1 - d2) - d3 + d4
+        o.3[c] = 2 * (d3 - d1) - d2 + d4
+        o.4[c] = 2 * (d1 - d3) - d2 + d4
+        o.5[c] = 4 * d1 - 5 * d3 + d5
     }
 }
 
-/// dy (H, W) of one output channel -> dM[xi][t] = (A dY A^T)[i][j] per tile (the adjoint of
-/// `outputTransform`); scratch 4 * 4*tilesX + 6 * 4*tilesX floats.
-private func outputGradTransform(_ plane: UnsafePointer<Float>, height: Int, width: Int, tilesY: Int, tilesX: Int,
-                                 into dm: UnsafeMutablePointer<Float>, pointStride: Int,
-                                 scratch: UnsafeMutablePointer<Float>) {
-    let wideWidth = 4 * tilesX
-    let rows = scratch, columnPass = scratch + 4 * wideWidth
-    for ty in 0..<tilesY {
-        for p in 0..<4 {
-            let row = rows + p * wideWidth
-            let y = 4 * ty + p
-            row.update(repeating: 0, count: wideWidth)
-            if y < height { row.update(from: plane + y * width, count: width) }
-        }
-        let g0 = rows, g1 = rows + wideWidth, g2 = rows + 2 * wideWidth, g3 = rows + 3 * wideWidth
-        let c0 = columnPass, c1 = c0 + wideWidth, c2 = c1 + wideWidth
-        let c3 = c2 + wideWidth, c4 = c3 + wideWidth, c5 = c4 + wideWidth
-        for x in 0..<wideWidth {
-            c0[x] = g0[x]
-            c1[x] = g0[x] + g1[x] + g2[x] + g3[x]
-            c2[x] = g0[x] - g1[x] + g2[x] - g3[x]
-            c3[x] = g0[x] + 2 * g1[x] + 4 * g2[x] + 8 * g3[x]
-            c4[x] = g0[x] - 2 * g1[x] + 4 * g2[x] - 8 * g3[x]
-            c5[x] = g3[x]
-        }
-        for i in 0..<6 {
-            let source = columnPass + i * wideWidth
-            let target = dm + 6 * i * pointStride + ty * tilesX
-            for tx in 0..<tilesX {
-                let s = source + 4 * tx
-                target[tx] = s[0]
-                target[pointStride + tx] = s[0] + s[1] + s[2] + s[3]
-                target[2 * pointStride + tx] = s[0] - s[1] + s[2] - s[3]
-                target[3 * pointStride + tx] = s[0] + 2 * s[1] + 4 * s[2] + 8 * s[3]
-                target[4 * pointStride + tx] = s[0] - 2 * s[1] + 4 * s[2] - 8 * s[3]
-                target[5 * pointStride + tx] = s[3]
+/// out_q = (A^T m)_q for six vectors in, four out, plus `bias` (nil: none).
+@inline(__always)
+private func outputColumn(_ m: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                                UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                          _ o: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+                          _ count: Int) {
+    for c in 0..<count {
+        let (m0, m1, m2, m3, m4, m5) = (m.0[c], m.1[c], m.2[c], m.3[c], m.4[c], m.5[c])
+        o.0[c] = m0 + m1 + m2 + m3 + m4
+        o.1[c] = m1 - m2 + 2 * (m3 - m4)
+        o.2[c] = m1 + m2 + 4 * (m3 + m4)
+        o.3[c] = m1 - m2 + 8 * (m3 - m4) + m5
+    }
+}
+
+/// out_i = (A y)_i for four vectors in, six out (the adjoint of `outputColumn`).
+@inline(__always)
+private func outputGradColumn(_ y: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                              _ o: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+                              _ count: Int) {
+    for c in 0..<count {
+        let (y0, y1, y2, y3) = (y.0[c], y.1[c], y.2[c], y.3[c])
+        o.0[c] = y0
+        o.1[c] = y0 + y1 + y2 + y3
+        o.2[c] = y0 - y1 + y2 - y3
+        o.3[c] = y0 + 2 * y1 + 4 * y2 + 8 * y3
+        o.4[c] = y0 - 2 * y1 + 4 * y2 - 8 * y3
+        o.5[c] = y3
+    }
+}
+
+// MARK: tile transforms
+
+/// padded (images, Hp, Wp, C) -> V (36, T, C) for the chunk's T = images * perImage tiles.
+private func transformInputTiles(_ padded: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
+                                 into v: UnsafeMutablePointer<Float>) {
+    let tiles = images * grid.perImage, plane = tiles * channels
+    let rowStride = grid.paddedWidth * channels
+    parallelChunks(tiles, minimum: 16) { range in
+        let column = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channels)
+        defer { column.deallocate() }
+        for t in range {
+            let (n, inImage) = (t / grid.perImage, t % grid.perImage)
+            let (ty, tx) = (inImage / grid.tilesX, inImage % grid.tilesX)
+            let corner = padded + (n * grid.paddedHeight + 4 * ty) * rowStride + 4 * tx * channels
+            // column[i][j] = (B^T d)[i][j]: along the tile's 6 rows, for each of its 6 columns
+            for j in 0..<6 {
+                let d = corner + j * channels
+                inputColumn((d, d + rowStride, d + 2 * rowStride, d + 3 * rowStride, d + 4 * rowStride, d + 5 * rowStride),
+                            (column + j * channels, column + (6 + j) * channels, column + (12 + j) * channels,
+                             column + (18 + j) * channels, column + (24 + j) * channels, column + (30 + j) * channels),
+                            channels)
+            }
+            // V[6i + k][t] = (B^T d B)[i][k]: along each row i
+            for i in 0..<6 {
+                let s = UnsafePointer(column + 6 * i * channels)
+                let o = v + 6 * i * plane + t * channels
+                inputColumn((s, s + channels, s + 2 * channels, s + 3 * channels, s + 4 * channels, s + 5 * channels),
+                            (o, o + plane, o + 2 * plane, o + 3 * plane, o + 4 * plane, o + 5 * plane), channels)
             }
         }
     }
 }
 
-// MARK: weight transforms, on planes of all (OC, C) pairs at once (vectorised)
+/// M (36, T, OC) -> output (images, OC, H, W) = A^T M A per tile, + bias.
+private func transformOutputTiles(_ m: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
+                                  bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>) {
+    let tiles = images * grid.perImage, plane = tiles * channels
+    let (height, width) = (grid.height, grid.width)
+    parallelChunks(tiles, minimum: 16) { range in
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (24 + 16) * channels)
+        defer { scratch.deallocate() }
+        let half = scratch, result = scratch + 24 * channels
+        for t in range {
+            let (n, inImage) = (t / grid.perImage, t % grid.perImage)
+            let (ty, tx) = (inImage / grid.tilesX, inImage % grid.tilesX)
+            // half[i][q] = (M A)[i][q]: along each row i
+            for i in 0..<6 {
+                let s = m + 6 * i * plane + t * channels
+                let o = half + 4 * i * channels
+                outputColumn((s, s + plane, s + 2 * plane, s + 3 * plane, s + 4 * plane, s + 5 * plane),
+                             (o, o + channels, o + 2 * channels, o + 3 * channels), channels)
+            }
+            // result[p][q] = (A^T M A)[p][q]: along the columns
+            for q in 0..<4 {
+                let s = UnsafePointer(half + q * channels), stride = 4 * channels
+                outputColumn((s, s + stride, s + 2 * stride, s + 3 * stride, s + 4 * stride, s + 5 * stride),
+                             (result + q * channels, result + (4 + q) * channels, result + (8 + q) * channels,
+                              result + (12 + q) * channels), channels)
+            }
+            let rows = min(4, height - 4 * ty), columns = min(4, width - 4 * tx)
+            let image = output + n * channels * height * width + (4 * ty) * width + 4 * tx
+            for oc in 0..<channels {
+                let value = bias?[oc] ?? 0
+                let target = image + oc * height * width
+                for p in 0..<rows {
+                    for q in 0..<columns { target[p * width + q] = result[(4 * p + q) * channels + oc] + value }
+                }
+            }
+        }
+    }
+}
+
+/// dY channels-last (images, Hp, Wp, OC) with no leading border, zero past the image -> dM (36, T, OC) = A dY A^T.
+private func transformOutputGradTiles(_ grad: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
+                                      into dm: UnsafeMutablePointer<Float>) {
+    let tiles = images * grid.perImage, plane = tiles * channels
+    let rowStride = grid.paddedWidth * channels
+    parallelChunks(tiles, minimum: 16) { range in
+        let column = UnsafeMutablePointer<Float>.allocate(capacity: 24 * channels)
+        defer { column.deallocate() }
+        for t in range {
+            let (n, inImage) = (t / grid.perImage, t % grid.perImage)
+            let (ty, tx) = (inImage / grid.tilesX, inImage % grid.tilesX)
+            let corner = grad + (n * grid.paddedHeight + 4 * ty) * rowStride + 4 * tx * channels
+            // column[i][q] = (A dY)[i][q]: along the tile's 4 rows, for each of its 4 columns
+            for q in 0..<4 {
+                let y = corner + q * channels
+                outputGradColumn((y, y + rowStride, y + 2 * rowStride, y + 3 * rowStride),
+                                 (column + q * channels, column + (4 + q) * channels, column + (8 + q) * channels,
+                                  column + (12 + q) * channels, column + (16 + q) * channels, column + (20 + q) * channels),
+                                 channels)
+            }
+            for i in 0..<6 {
+                let s = UnsafePointer(column + 4 * i * channels)
+                let o = dm + 6 * i * plane + t * channels
+                outputGradColumn((s, s + channels, s + 2 * channels, s + 3 * channels),
+                                 (o, o + plane, o + 2 * plane, o + 3 * plane, o + 4 * plane, o + 5 * plane), channels)
+            }
+        }
+    }
+}
+
+// MARK: weight transforms, on planes of all channel pairs at once (vectorised)
 
 /// G (6, 3), the kernel transform of F(4x4, 3x3).
 private let kernelTransform: [[Float]] = [
@@ -189,25 +271,20 @@ private func combine(_ out: UnsafeMutablePointer<Float>, _ terms: [(Float, Unsaf
     for (b, y) in nonzero.dropFirst() { for p in range { out[p] += b * y[p] } }
 }
 
-/// Splits 0..<count into one range per core (one range when BLAS runs on one thread).
-private func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
-    let parts = count >= 4096 ? max(1, BLASThreads.current) : 1
-    parallelRange(parts) { part in body((part * count / parts)..<((part + 1) * count / parts)) }
-}
-
-/// weight (OC, C, 3, 3) -> U (36, OC, C): U[xi][oc][c] = (G g G^T)[xi]; or with `flipped`
-/// U (36, C, OC) of the kernels rotated by 180 degrees (the input-gradient convolution).
+/// weight (OC, C, 3, 3) -> U (36, C, OC) = G g G^T for the forward; with `flipped`, U (36, OC, C)
+/// of the kernels rotated by 180 degrees (the input-gradient convolution, OC -> C).
 func winogradWeightTransform(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                              flipped: Bool) -> UnsafeMutablePointer<Float> {
     let pairs = outChannels * inChannels
     let u = UnsafeMutablePointer<Float>.allocate(capacity: 36 * pairs)
-    // taps (9, pairs) then half (18, pairs) = G along kh
+    // taps (9, pairs), then half (18, pairs) = G along kh
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 27 * pairs)
     defer { scratch.deallocate() }
     let taps = scratch, half = scratch + 9 * pairs
-    parallelChunks(pairs) { range in
+    parallelChunks(pairs, minimum: 4096) { range in
         for p in range {
-            let (oc, c) = flipped ? (p % outChannels, p / outChannels) : (p / inChannels, p % inChannels)
+            // pair p = row * columns + column, (row, column) = (c, oc) forward, (oc, c) flipped
+            let (oc, c) = flipped ? (p / inChannels, p % inChannels) : (p % outChannels, p / outChannels)
             let k = weight + (oc * inChannels + c) * 9
             for t in 0..<9 { taps[t * pairs + p] = k[flipped ? 8 - t : t] }
         }
@@ -225,7 +302,7 @@ func winogradWeightTransform(_ weight: UnsafePointer<Float>, outChannels: Int, i
     return u
 }
 
-/// weightGrad (OC, C, 3, 3) += G^T dU[xi] G for dU (36, OC, C).
+/// weightGrad (OC, C, 3, 3) += G^T dU[xi] G for dU (36, C, OC).
 private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: UnsafeMutablePointer<Float>,
                                outChannels: Int, inChannels: Int) {
     let pairs = outChannels * inChannels
@@ -233,7 +310,7 @@ private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: Unsa
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 27 * pairs)
     defer { scratch.deallocate() }
     let reduced = scratch, taps = scratch + 18 * pairs
-    parallelChunks(pairs) { range in
+    parallelChunks(pairs, minimum: 4096) { range in
         for i in 0..<6 {
             for kw in 0..<3 {
                 combine(reduced + (3 * i + kw) * pairs, (0..<6).map { (kernelTransform[$0][kw], du + (6 * i + $0) * pairs) }, range)
@@ -245,7 +322,8 @@ private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: Unsa
             }
         }
         for p in range {
-            let target = weightGrad + p * 9
+            let (c, oc) = (p / outChannels, p % outChannels)
+            let target = weightGrad + (oc * inChannels + c) * 9
             for t in 0..<9 { target[t] += taps[t * pairs + p] }
         }
     }
@@ -253,46 +331,31 @@ private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: Unsa
 
 // MARK: the convolution
 
-/// output (N,OC,H,W) = conv3x3(input (N,C,H,W), U) + bias, U from `weightTransform` as (36, OC, C).
+/// output (N,OC,H,W) = conv3x3 same (input (N,C,H,W)) + bias, U (36, C, OC) from the weight transform.
 private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                               batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int) {
-    let g = ConvGeometry(batch: batch, inChannels: inChannels, inHeight: height, inWidth: width,
-                         outChannels: outChannels, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
-    let grid = TileGrid(g: g)
-    let chunkTiles = grid.imagesPerChunk * grid.perImage
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * inChannels * chunkTiles)
-    let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * outChannels * chunkTiles)
-    defer { v.deallocate(); m.deallocate() }
-    let scratchSize = 12 * (4 * grid.tilesX + 2)
+    let grid = TileGrid(height: height, width: width)
+    let chunk = grid.imagesPerChunk(batch: batch, channels: inChannels + outChannels)
+    let padded = UnsafeMutablePointer<Float>.allocate(capacity: chunk * grid.paddedHeight * grid.paddedWidth * inChannels)
+    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * inChannels)
+    let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * outChannels)
+    defer { padded.deallocate(); v.deallocate(); m.deallocate() }
     var first = 0
     while first < batch {
-        let images = min(grid.imagesPerChunk, batch - first)
+        let images = min(chunk, batch - first)
         let tiles = images * grid.perImage
-        // V (36, C, tiles)
-        parallelRange(images * inChannels) { job in
-            let (n, c) = (job / inChannels, job % inChannels)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize)
-            defer { scratch.deallocate() }
-            inputTransform(input + ((first + n) * inChannels + c) * g.inPlane, height: height, width: width,
-                           tilesY: grid.tilesY, tilesX: grid.tilesX,
-                           into: v + c * tiles + n * grid.perImage, pointStride: inChannels * tiles, scratch: scratch)
+        copyChannelsLast(input + first * inChannels * height * width, images: images, channels: inChannels, grid,
+                         border: 1, into: padded)
+        transformInputTiles(padded, images: images, channels: inChannels, grid, into: v)
+        forEachPoint { xi in
+            // M[xi] (tiles, OC) = V[xi] (tiles, C) x U[xi] (C, OC)
+            gemm(.none, .none, m: tiles, n: outChannels, k: inChannels,
+                 a: v + xi * tiles * inChannels, b: u + xi * inChannels * outChannels, beta: 0,
+                 c: m + xi * tiles * outChannels)
         }
-        for xi in 0..<36 {
-            // M[xi] (OC, tiles) = U[xi] (OC, C) x V[xi] (C, tiles)
-            gemm(.none, .none, m: outChannels, n: tiles, k: inChannels,
-                 a: u + xi * outChannels * inChannels, b: v + xi * inChannels * tiles, beta: 0,
-                 c: m + xi * outChannels * tiles)
-        }
-        parallelRange(images * outChannels) { job in
-            let (n, oc) = (job / outChannels, job % outChannels)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize)
-            defer { scratch.deallocate() }
-            outputTransform(m + oc * tiles + n * grid.perImage, pointStride: outChannels * tiles,
-                            tilesY: grid.tilesY, tilesX: grid.tilesX,
-                            into: output + ((first + n) * outChannels + oc) * g.outPlane,
-                            height: height, width: width, bias: bias?[oc] ?? 0, scratch: scratch)
-        }
+        transformOutputTiles(m, images: images, channels: outChannels, grid, bias: bias,
+                             into: output + first * outChannels * height * width)
         first += images
     }
 }
@@ -329,40 +392,31 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
                          inChannels: g.outChannels, outChannels: g.inChannels, height: g.inHeight, width: g.inWidth)
     }
     guard let weightGrad else { return }
-    let grid = TileGrid(g: g)
-    let chunkTiles = grid.imagesPerChunk * grid.perImage
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * inChannels * chunkTiles)
-    let dm = UnsafeMutablePointer<Float>.allocate(capacity: 36 * outChannels * chunkTiles)
+    let grid = TileGrid(height: g.inHeight, width: g.inWidth)
+    let chunk = grid.imagesPerChunk(batch: g.batch, channels: inChannels + outChannels)
+    let padded = UnsafeMutablePointer<Float>.allocate(capacity: chunk * grid.paddedHeight * grid.paddedWidth * inChannels)
+    let gradLast = UnsafeMutablePointer<Float>.allocate(capacity: chunk * grid.paddedHeight * grid.paddedWidth * outChannels)
+    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * inChannels)
+    let dm = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * outChannels)
     let du = UnsafeMutablePointer<Float>.allocate(capacity: 36 * outChannels * inChannels)
-    defer { v.deallocate(); dm.deallocate(); du.deallocate() }
-    let scratchSize = 12 * (4 * grid.tilesX + 2)
+    defer { padded.deallocate(); gradLast.deallocate(); v.deallocate(); dm.deallocate(); du.deallocate() }
     var first = 0
     while first < g.batch {
-        let images = min(grid.imagesPerChunk, g.batch - first)
+        let images = min(chunk, g.batch - first)
         let tiles = images * grid.perImage
-        parallelRange(images * inChannels) { job in
-            let (n, c) = (job / inChannels, job % inChannels)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize)
-            defer { scratch.deallocate() }
-            inputTransform(input + ((first + n) * inChannels + c) * g.inPlane, height: g.inHeight, width: g.inWidth,
-                           tilesY: grid.tilesY, tilesX: grid.tilesX,
-                           into: v + c * tiles + n * grid.perImage, pointStride: inChannels * tiles, scratch: scratch)
-        }
-        parallelRange(images * outChannels) { job in
-            let (n, oc) = (job / outChannels, job % outChannels)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize)
-            defer { scratch.deallocate() }
-            outputGradTransform(outputGrad + ((first + n) * outChannels + oc) * g.outPlane, height: g.outHeight,
-                                width: g.outWidth, tilesY: grid.tilesY, tilesX: grid.tilesX,
-                                into: dm + oc * tiles + n * grid.perImage, pointStride: outChannels * tiles,
-                                scratch: scratch)
-        }
-        for xi in 0..<36 {
-            // dU[xi] (OC, C) (+)= dM[xi] (OC, tiles) x V[xi]^T (tiles, C)
-            gemm(.none, .transposed, m: outChannels, n: inChannels, k: tiles,
-                 a: dm + xi * outChannels * tiles, b: v + xi * inChannels * tiles, beta: first == 0 ? 0 : 1,
-                 c: du + xi * outChannels * inChannels)
+        copyChannelsLast(input + first * inChannels * g.inPlane, images: images, channels: inChannels, grid,
+                         border: 1, into: padded)
+        transformInputTiles(padded, images: images, channels: inChannels, grid, into: v)
+        // dY channels-last (images, Hp, Wp, OC), the image at the top left (no leading border)
+        copyChannelsLast(outputGrad + first * outChannels * g.outPlane, images: images, channels: outChannels, grid,
+                         border: 0, into: gradLast)
+        transformOutputGradTiles(gradLast, images: images, channels: outChannels, grid, into: dm)
+        forEachPoint { xi in
+            // dU[xi] (C, OC) (+)= V[xi]^T (C, tiles) x dM[xi] (tiles, OC)
+            gemm(.transposed, .none, m: inChannels, n: outChannels, k: tiles,
+                 a: v + xi * tiles * inChannels, b: dm + xi * tiles * outChannels, beta: first == 0 ? 0 : 1,
+                 c: du + xi * inChannels * outChannels)
         }
         first += images
     }
