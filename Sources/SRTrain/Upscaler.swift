@@ -48,7 +48,7 @@ public final class Upscaler {
             factor *= 2
             level /= 2
         }
-        radius += 4 / Double(config.scale)  // the 9x9 tail at HR resolution
+        radius += Double(config.tailKernel / 2) / Double(config.scale)  // the tail (9x9 in the paper) at HR resolution
         return Int(radius.rounded(.up))
     }
 

@@ -63,6 +63,11 @@ final class ParityTests: XCTestCase {
                         "generator_nobn")
     }
 
+    func testGeneratorWithA3x3TailMatchesPyTorch() throws {
+        try checkParity(Generator(GeneratorConfig(channels: 8, residualBlocks: 1, scale: 4, tailKernel: 3), seed: 1),
+                        "generator_tail3")
+    }
+
     func testDiscriminatorMatchesPyTorch() throws {
         try checkParity(Discriminator(DiscriminatorConfig(patchSize: 32, baseChannels: 8, hidden: 32), seed: 1), "discriminator")
     }

@@ -48,7 +48,8 @@ class Upsampler(nn.Module):
 class Generator(nn.Module):
     """SRResNet: groups=0 gives the paper's B residual blocks; groups>0 gives G groups of B."""
 
-    def __init__(self, channels=64, blocks=16, groups=0, scale=4, in_channels=3, out_channels=3, bn=True):
+    def __init__(self, channels=64, blocks=16, groups=0, scale=4, in_channels=3, out_channels=3, bn=True,
+                 tail_kernel=9):
         super().__init__()
         c = channels
         self.head = nn.Conv2d(in_channels, c, 9, padding=4)
@@ -61,7 +62,7 @@ class Generator(nn.Module):
         self.body_bn = nn.BatchNorm2d(c) if bn else nn.Identity()
         steps = scale.bit_length() - 1
         self.upsample = nn.Sequential(*[Upsampler(c) for _ in range(steps)])
-        self.tail = nn.Conv2d(c, out_channels, 9, padding=4)
+        self.tail = nn.Conv2d(c, out_channels, tail_kernel, padding=tail_kernel // 2)
 
     def forward(self, x):
         h = self.head_act(self.head(x))
