@@ -18,6 +18,16 @@ public final class Tensor {
         self.owner = nil
     }
 
+    /// A new tensor owning memory that is NOT initialised: for outputs a kernel overwrites
+    /// completely before anything reads them.
+    public init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.data = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        self.owner = nil
+    }
+
     /// A new tensor owning a copy of `values` (row-major, count must match the shape).
     public convenience init(shape: [Int], values: [Float]) {
         self.init(shape: shape)
@@ -53,7 +63,7 @@ public final class Tensor {
     public func fill(_ value: Float) { data.update(repeating: value, count: count) }
 
     public func copy() -> Tensor {
-        let result = Tensor(shape: shape)
+        let result = Tensor(uninitializedShape: shape)
         result.data.update(from: data, count: count)
         return result
     }
