@@ -74,9 +74,12 @@ public final class Adam {
         step += 1
         let s = scalars(learningRate: learningRate)
         let m = firstMoment, v = secondMoment
-        forEachRange(count, work: 5 * count) { range in
-            var i = range.lowerBound
-            let blockEnd = range.lowerBound + range.count - range.count % 8
+        // Split by whole blocks, so each value takes the same path (block or scalar tail) whatever
+        // the thread count: the result is the same bits on every rank and after a resume.
+        let blocks = count / 8
+        forEachRange(blocks, work: 5 * count) { blockRange in
+            var i = blockRange.lowerBound * 8
+            let blockEnd = blockRange.upperBound * 8
             while i < blockEnd {
                 var g = UnsafeRawPointer(grads + i).loadUnaligned(as: SIMD8<Float>.self)
                 var value = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
@@ -97,8 +100,8 @@ public final class Adam {
                 UnsafeMutableRawPointer(p + i).storeBytes(of: value, as: SIMD8<Float>.self)
                 i += 8
             }
-            Self.updateScalar(p, grads, m, v, s, i..<range.upperBound)
         }
+        Self.updateScalar(p, grads, m, v, s, blocks * 8..<count)
     }
 
     /// The plain loop (ATen's scalar path, with a true fused multiply-add), for the tail of a

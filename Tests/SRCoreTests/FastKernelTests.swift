@@ -258,6 +258,21 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    func testAdamGivesTheSameBitsForAnyThreadCount() {
+        var rng = SeededRandom(seed: 48)
+        let count = 200_005, grads = random([count], &rng), start = random([count], &rng)
+        var results: [[Float]] = []
+        let saved = BLASThreads.current
+        defer { BLASThreads.set(saved) }
+        for threads in [1, 2] {
+            BLASThreads.set(threads)
+            let adam = Adam(parameterCount: count), values = start.copy()
+            for _ in 0..<3 { adam.update(values: values.data, grads: grads.data, learningRate: 1e-3) }
+            results.append(values.toArray())
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
+
     func testAllFiniteFindsOneBadValueAnywhere() {
         let values = Tensor(shape: [200_001])
         XCTAssertTrue(allFinite(values.data, count: values.count))
