@@ -135,7 +135,8 @@ mpi+=(--map-by "$map_by" --bind-to "$bind")
 mpi+=(--mca odls_base_sigkill_timeout "$kill_timeout")
 # Some containers forbid cross-memory attach (process_vm_readv) between the ranks of a node.
 [ "$container" = no ] || mpi+=(--mca btl_vader_single_copy_mechanism none)
-[ "$allreduce_code" -eq 0 ] || mpi+=(--mca coll_libnbc_iallreduce_algorithm "$allreduce_code")
+# Always explicit: without it srgan-dist asks for Rabenseifner itself, so open-mpi passes 0.
+mpi+=(--mca coll_libnbc_iallreduce_algorithm "$allreduce_code")
 [ -z "$tcp_if" ] || mpi+=(--mca btl_tcp_if_include "$tcp_if" --mca oob_tcp_if_include "$tcp_if")
 mpi+=(-x "OPENBLAS_NUM_THREADS=$threads")
 mpi+=("${extra_env[@]+"${extra_env[@]}"}" "${extra_mpi[@]+"${extra_mpi[@]}"}")

@@ -1,6 +1,7 @@
 // A float32 tensor: a shape and a pointer to count = product(shape) floats, NCHW for images.
 // A tensor either owns its memory or is a view into memory owned by something else (a parameter
-// store, another tensor); a view keeps its owner alive.
+// store, another tensor); a view keeps its owner alive. Owned memory of large tensors is recycled
+// (TensorMemory).
 
 public final class Tensor {
     public let shape: [Int]
@@ -13,8 +14,18 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        self.data = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        self.data = TensorMemory.allocate(max(count, 1))
         self.data.initialize(repeating: 0, count: max(count, 1))
+        self.owner = nil
+    }
+
+    /// A new tensor owning memory that is NOT initialised: for outputs a kernel overwrites
+    /// completely before anything reads them.
+    public init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.data = TensorMemory.allocate(max(count, 1))
         self.owner = nil
     }
 
@@ -34,7 +45,7 @@ public final class Tensor {
     }
 
     deinit {
-        if owner == nil { data.deallocate() }
+        if owner == nil { TensorMemory.release(data, count: max(count, 1)) }
     }
 
     /// The same memory seen with another shape of the same element count.
@@ -53,7 +64,7 @@ public final class Tensor {
     public func fill(_ value: Float) { data.update(repeating: value, count: count) }
 
     public func copy() -> Tensor {
-        let result = Tensor(shape: shape)
+        let result = Tensor(uninitializedShape: shape)
         result.data.update(from: data, count: count)
         return result
     }

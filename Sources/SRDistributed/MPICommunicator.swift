@@ -1,6 +1,16 @@
 // The only file that calls MPI. Errors come back as return codes (MPI_ERRORS_RETURN) and become
-// CommunicationError naming the rank; waits poll (briefly spinning, then sleeping) instead of
-// blocking inside MPI, which is what lets the watchdog act.
+// CommunicationError naming the rank; waits poll instead of blocking inside MPI, which is what
+// lets the watchdog act.
+//
+// Speed. Open MPI's non-blocking collectives (libnbc) move data only inside MPI_Test, so a wait
+// that sleeps between tests stretches every round of a large all-reduce by the sleep: all-reduces
+// and broadcasts spin on MPI_Test for up to `collectiveSpinSeconds` before sleeping. Barriers,
+// where the other ranks wait for rank 0's validation or checkpoint for minutes, spin only 20 ms.
+// And for an in-place MPI_Iallreduce libnbc picks its binomial tree (reduce to rank 0, then
+// broadcast: log2(ranks) full copies each way) at every size, and for fewer than 4 ranks whatever
+// the buffer; so before MPI_Init the communicator asks for Rabenseifner's reduce-scatter +
+// all-gather (coll_libnbc_iallreduce_algorithm 3) unless the user chose an algorithm
+// (`--mca coll_libnbc_iallreduce_algorithm N` or the OMPI_MCA_ variable, 0 for Open MPI's own).
 //
 // Watchdog (watchdogSeconds > 0): before each timed collective a rank sends the number of
 // collectives it has entered to its successor in a ring (rank r -> r+1 mod size). When a
@@ -24,7 +34,16 @@ public final class MPICommunicator: Communicator {
     private var heartbeatRequest: MPI_Request?
     private var sends: [(buffer: UnsafeMutablePointer<Int64>, request: MPI_Request?)] = []
 
+    /// How long an all-reduce or broadcast polls MPI_Test without sleeping.
+    public static let collectiveSpinSeconds = 2.0
+    /// The same for a barrier (others waiting for rank 0's validation or checkpoint).
+    public static let barrierSpinSeconds = 0.02
+    /// Open MPI's MCA variable for the non-blocking all-reduce's algorithm, and Rabenseifner's number.
+    static let allReduceAlgorithmVariable = "OMPI_MCA_coll_libnbc_iallreduce_algorithm"
+    static let rabenseifner = "3"
+
     public init() throws {
+        setenv(Self.allReduceAlgorithmVariable, Self.rabenseifner, 0)  // 0: a user's choice stays
         var provided: Int32 = 0
         var argc: Int32 = 0
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
@@ -94,7 +113,7 @@ public final class MPICommunicator: Communicator {
     public func barrier() throws {
         var request = srmpi_request_null()
         try check(MPI_Ibarrier(world, &request), "MPI_Ibarrier")
-        try wait(&request, "MPI_Ibarrier", limit: 0)
+        try wait(&request, "MPI_Ibarrier", limit: 0, spinSeconds: Self.barrierSpinSeconds)
     }
 
     public func abort(code: Int32) -> Never {
@@ -107,17 +126,19 @@ public final class MPICommunicator: Communicator {
         heartbeat()
         var request = srmpi_request_null()
         try check(start(&request), what)
-        try wait(&request, what, limit: watchdogSeconds)
+        try wait(&request, what, limit: watchdogSeconds, spinSeconds: Self.collectiveSpinSeconds)
     }
 
-    private func wait(_ request: inout MPI_Request?, _ what: String, limit: Double) throws {
+    /// Polls until `request` completes: MPI_Test back to back (yielding the core to any other
+    /// runnable thread) for `spinSeconds`, then every millisecond.
+    private func wait(_ request: inout MPI_Request?, _ what: String, limit: Double, spinSeconds: Double) throws {
         let begin = DispatchTime.now().uptimeNanoseconds
         var finished: Int32 = 0
         while true {
             try check(MPI_Test(&request, &finished, srmpi_status_ignore()), what)
             if finished != 0 { return }
             let waited = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
-            if waited < 0.02 { sched_yield() } else { usleep(1000) }
+            if waited < spinSeconds { sched_yield() } else { usleep(1000) }
             if limit > 0 && waited > limit && size > 1 { watchdogExpired(what, waited: waited, limit: limit) }
         }
     }

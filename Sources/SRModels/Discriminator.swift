@@ -54,15 +54,15 @@ public final class Discriminator: Network {
             LeakyReLU(negativeSlope: 0.2),
         ]
         var channels = config.baseChannels
+        var index = features.count   // PyTorch's indices: conv i, BN i+1, LeakyReLU i+2 (fused here)
         for (outChannels, stride) in config.blocks {
-            let index = features.count
             features += [
                 Conv2d(parameters, "features.\(index)", inChannels: channels, outChannels: outChannels,
                        kernelSize: 3, stride: stride, padding: 1, bias: false, rng: &rng),
-                batchNorm("features.\(index + 1)", channels: outChannels),
-                LeakyReLU(negativeSlope: 0.2),
+                BatchNormActivation(batchNorm("features.\(index + 1)", channels: outChannels), .leakyReLU(negativeSlope: 0.2)),
             ]
             channels = outChannels
+            index += 3
         }
         let side = config.patchSize / 16
         let classifier: [Layer] = [

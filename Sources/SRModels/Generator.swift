@@ -6,6 +6,7 @@
 //   conv 9x9 C->out
 // and its residual-in-residual variant: G groups of R residual blocks, each group with its own
 // skip. Convolutions followed by BN have no bias (BN's beta makes it redundant); the others do.
+// BN followed by PReLU runs as one fused layer (BatchNormActivation) with the same parameters.
 // PyTorch names (Tests/SRModelsTests/Fixtures/reference_models.py defines the same modules):
 //   head, head_act, body.{i}.{conv1,bn1,act,conv2,bn2} (or body.{g}.blocks.{i}.*), body_conv,
 //   body_bn, upsample.{k}.{conv,act}, tail.
@@ -108,8 +109,13 @@ public final class Generator: Network {
     private func residualBlock(_ name: String, _ rng: inout SeededRandom) -> Layer {
         let c = config.channels, bn = config.batchNorm
         var layers: [Layer] = [Conv2d(parameters, "\(name).conv1", inChannels: c, outChannels: c, kernelSize: 3, bias: !bn, rng: &rng)]
-        if bn { layers.append(batchNorm("\(name).bn1", channels: c)) }
-        layers.append(PReLU(parameters, "\(name).act", channels: c))
+        let activation = { PReLU(self.parameters, "\(name).act", channels: c) }
+        if bn {
+            let norm = batchNorm("\(name).bn1", channels: c)   // registered before the PReLU, as PyTorch orders them
+            layers.append(BatchNormActivation(norm, .prelu(activation())))
+        } else {
+            layers.append(activation())
+        }
         layers.append(Conv2d(parameters, "\(name).conv2", inChannels: c, outChannels: c, kernelSize: 3, bias: !bn, rng: &rng))
         if bn { layers.append(batchNorm("\(name).bn2", channels: c)) }
         return Residual(Sequential(layers))

@@ -84,7 +84,7 @@ public final class ContentLoss {
             let (srImage, hrImage) = imagesInMinusOneToOne ? (Self.toUnitRange(sr), Self.toUnitRange(hr)) : (sr, hr)
             let hrFeatures = vgg.forward(hrImage, mode: .inference)
             let srFeatures = vgg.forward(srImage, mode: .evaluation)
-            let featureGrad = Tensor(shape: srFeatures.shape)
+            let featureGrad = Tensor(uninitializedShape: srFeatures.shape)  // the MSE writes all of it
             let scale2 = Self.vggFeatureScale * Self.vggFeatureScale
             let loss = Loss.mse(prediction: srFeatures, target: hrFeatures, grad: featureGrad, gradScale: weight * scale2)
             let grad = vgg.backward(featureGrad, needInputGrad: true)!
@@ -97,8 +97,9 @@ public final class ContentLoss {
     }
 
     static func toUnitRange(_ image: Tensor) -> Tensor {
-        let out = Tensor(shape: image.shape)
-        for i in 0..<image.count { out[i] = (image[i] + 1) * 0.5 }
+        let out = Tensor(uninitializedShape: image.shape)
+        let x = image.data, y = out.data
+        for i in 0..<image.count { y[i] = (x[i] + 1) * 0.5 }
         return out
     }
 }

@@ -328,6 +328,8 @@ public final class Trainer {
 
     private func validateRoot(_ images: [ValidationImage], step done: Int, scale: Int, ema: Generator?) throws -> ValidationResult {
         if terminal { print("") }
+        TensorMemory.drain()   // whole images need other sizes than the training step's: free its buffers first
+        defer { TensorMemory.drain() }
         let result = try Validation.run(generator, images: images, globalSkip: config.globalSkip,
                                         saveFolder: (runDirectory as NSString).appendingPathComponent(String(format: "samples/step-%07d", done)),
                                         saveCount: config.validationSamples)

@@ -116,7 +116,7 @@ public final class SRGANStep {
         let weight = 1 / Float(batches.count)
         for (lr, hr) in batches {
             let sr = superResolve(lr)
-            let srGrad = Tensor(shape: sr.shape)
+            let srGrad = Tensor(uninitializedShape: sr.shape)  // the content loss writes all of it
             result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: srGrad, weight: weight)
             _ = generator.backward(srGrad, needInputGrad: false)
         }
@@ -131,24 +131,17 @@ public final class SRGANStep {
     /// All-reduces the gradient; false (on every rank alike) when any rank's loss or gradient was not finite.
     private func reduceChecked(_ store: ParameterStore, lossFinite: Bool, network: String, result: inout StepResult) -> Bool {
         injectFault?(store, network)
-        if !lossFinite || !Self.allFinite(store.grads, count: store.count) {
+        if !lossFinite || !allFinite(store.grads, count: store.count) {
             result.localFault = true
             store.grads[0] = .nan
         }
         reduceGradients(store)
-        guard Self.allFinite(store.grads, count: store.count) else {
+        guard allFinite(store.grads, count: store.count) else {
             result.skipped = true
             result.faultNetwork = network
             return false
         }
         return true
-    }
-
-    /// No NaN or infinity among `count` floats (x * 0 is NaN exactly for those; vectorises).
-    static func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
-        var probe: Float = 0
-        for i in 0..<count { probe += values[i] * 0 }
-        return probe == 0
     }
 
     public func gan(lr: Tensor, hr: Tensor, generatorLearningRate: Float, discriminatorLearningRate: Float) -> StepResult {
@@ -208,7 +201,7 @@ public final class SRGANStep {
             result.adversarialLoss += weight * Loss.bceWithLogits(logits: logits, target: 1, grad: logitGrad,
                                                                   gradScale: adversarialWeight * weight)
             let srGrad = discriminator.backward(logitGrad, needInputGrad: true)!
-            let contentGrad = Tensor(shape: sr.shape)
+            let contentGrad = Tensor(uninitializedShape: sr.shape)
             result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: contentGrad, weight: weight)
             withExtendedLifetime(contentGrad) { addInPlace(srGrad.data, contentGrad.data, count: srGrad.count) }
             _ = generator.backward(srGrad, needInputGrad: false)

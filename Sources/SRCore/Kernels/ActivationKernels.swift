@@ -1,48 +1,102 @@
-// Pointwise activations. Forward: y from x. Backward: inputGrad = f'(x) * outputGrad
-// (overwritten); parameter gradients are added to.
+// Pointwise activations, vectorised and split over the available threads (ActivationReference.swift
+// has the plain loops they are tested against). Forward: y from x. Backward: inputGrad =
+// f'(x) * outputGrad (overwritten); parameter gradients are added to.
 
 import Foundation
+
+/// y = x > 0 ? x : slope * x over one span.
+@inline(__always)
+func spanLeaky(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, slope: Float) {
+    let end = blockedEnd(count)
+    var i = 0
+    while i < end {
+        let v = loadBlock(x, i)
+        storeBlock(v.replacing(with: v * slope, where: v .<= 0), y, i)
+        i += floatBlockWidth
+    }
+    while i < count {
+        y[i] = x[i] > 0 ? x[i] : slope * x[i]
+        i += 1
+    }
+}
+
+/// dx = x > 0 ? dy : slope * dy over one span.
+@inline(__always)
+func spanLeakyGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                       count: Int, slope: Float) {
+    let end = blockedEnd(count)
+    var i = 0
+    while i < end {
+        let d = loadBlock(dy, i)
+        storeBlock(d.replacing(with: d * slope, where: loadBlock(x, i) .<= 0), dx, i)
+        i += floatBlockWidth
+    }
+    while i < count {
+        dx[i] = x[i] > 0 ? dy[i] : slope * dy[i]
+        i += 1
+    }
+}
+
+/// sum over x <= 0 of dy * x over one span (a PReLU slope's gradient).
+@inline(__always)
+func spanNegativeProductSum(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) -> Float {
+    var accumulator = FloatBlock()
+    let end = blockedEnd(count)
+    var i = 0
+    while i < end {
+        let v = loadBlock(x, i)
+        accumulator += (loadBlock(dy, i) * v).replacing(with: 0, where: v .> 0)
+        i += floatBlockWidth
+    }
+    var sum = accumulator.sum()
+    while i < count {
+        if x[i] <= 0 { sum += dy[i] * x[i] }
+        i += 1
+    }
+    return sum
+}
 
 /// PReLU with one slope per channel. x, y (N,C,H,W); slope (C).
 public func preluForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
                          slope: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) {
-    for n in 0..<batch {
-        for c in 0..<channels {
-            let a = slope[c]
-            let base = (n * channels + c) * plane
-            for i in base..<(base + plane) { y[i] = x[i] > 0 ? x[i] : a * x[i] }
+    forEachRange(batch * channels, work: 2 * batch * channels * plane) { planes in
+        for p in planes {
+            spanLeaky(y + p * plane, x + p * plane, count: plane, slope: slope[p % channels])
         }
     }
 }
 
+/// x, outputGrad, inputGrad (N,C,H,W); slope, slopeGrad (C).
 public func preluBackward(inputGrad: UnsafeMutablePointer<Float>?, slopeGrad: UnsafeMutablePointer<Float>?,
                           outputGrad dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
                           slope: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) {
-    for n in 0..<batch {
-        for c in 0..<channels {
-            let a = slope[c]
-            let base = (n * channels + c) * plane
-            if let slopeGrad {
-                var sum: Float = 0
-                for i in base..<(base + plane) where x[i] <= 0 { sum += dy[i] * x[i] }
-                slopeGrad[c] += sum
+    forEachRange(channels, work: 3 * batch * channels * plane) { range in
+        for c in range {
+            var sum = 0.0
+            for n in 0..<batch {
+                let offset = (n * channels + c) * plane
+                if slopeGrad != nil { sum += Double(spanNegativeProductSum(dy + offset, x + offset, count: plane)) }
+                if let inputGrad { spanLeakyGradient(inputGrad + offset, dy + offset, x + offset, count: plane, slope: slope[c]) }
             }
-            if let inputGrad {
-                for i in base..<(base + plane) { inputGrad[i] = x[i] > 0 ? dy[i] : a * dy[i] }
-            }
+            slopeGrad?[c] += Float(sum)
         }
     }
 }
 
-/// LeakyReLU (negativeSlope 0.2 in SRGAN's discriminator); ReLU is negativeSlope 0.
+/// LeakyReLU (negativeSlope 0.2 in SRGAN's discriminator); ReLU is negativeSlope 0. x, y (count).
 public func leakyReLUForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
                              count: Int, negativeSlope: Float) {
-    for i in 0..<count { y[i] = x[i] > 0 ? x[i] : negativeSlope * x[i] }
+    forEachRange(count, work: 2 * count) { range in
+        spanLeaky(y + range.lowerBound, x + range.lowerBound, count: range.count, slope: negativeSlope)
+    }
 }
 
 public func leakyReLUBackward(inputGrad: UnsafeMutablePointer<Float>, outputGrad dy: UnsafePointer<Float>,
                               input x: UnsafePointer<Float>, count: Int, negativeSlope: Float) {
-    for i in 0..<count { inputGrad[i] = x[i] > 0 ? dy[i] : negativeSlope * dy[i] }
+    forEachRange(count, work: 3 * count) { range in
+        let start = range.lowerBound
+        spanLeakyGradient(inputGrad + start, dy + start, x + start, count: range.count, slope: negativeSlope)
+    }
 }
 
 /// Numerically stable logistic: never evaluates exp of a large positive number.

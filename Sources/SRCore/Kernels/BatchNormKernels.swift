@@ -1,159 +1,152 @@
-// Batch normalisation over (N,H,W) per channel, as torch.nn.BatchNorm2d computes it.
-
-import Foundation
+// Batch normalisation over (N,H,W) per channel, as torch.nn.BatchNorm2d computes it, fused with
+// the pointwise activation that follows it in the SRGAN networks (PReLU in the generator's
+// blocks, LeakyReLU(0.2) in the discriminator's). The BN output z = x * scale + shift is never
+// stored: the activation is applied as it is written, and backward recomputes z from x.
+// Channels are split over the available threads; within a channel, every pass walks contiguous
+// planes in SIMD blocks, with plane sums added up in double. BatchNormReference.swift holds the
+// plain loops these are tested against.
 
 /// Sums a buffer of doubles across ranks in place (synchronised batch norm); nil on one process.
 public typealias StatisticsReducer = (UnsafeMutablePointer<Double>, Int) -> Void
 
-/// Training mode. x, y (N,C,H,W); gamma, beta (C). Writes y and, per channel, the batch mean and
-/// 1/sqrt(biased var + eps) that backward needs; updates the running statistics with `momentum`
-/// using the unbiased variance (n/(n-1)), as PyTorch does. With `reduce`, the statistics are those
-/// of the global batch over all ranks (sums of x and x^2 in double, all-reduced); returns the
-/// number of values per channel the statistics cover.
+/// The activation applied to a batch norm's output z, per channel c: y = z > 0 ? z : slope(c) * z.
+public enum ChannelActivation {
+    case identity
+    /// LeakyReLU(negativeSlope); ReLU is negativeSlope 0.
+    case leakyReLU(negativeSlope: Float)
+    /// torch.nn.PReLU(C): one learnable slope per channel, (C).
+    case prelu(slopes: UnsafePointer<Float>)
+
+    @inline(__always)
+    func negativeSlope(_ channel: Int) -> Float {
+        switch self {
+        case .identity: return 1
+        case .leakyReLU(let slope): return slope
+        case .prelu(let slopes): return slopes[channel]
+        }
+    }
+}
+
+/// y = act(x * scale + shift) over one span.
+@inline(__always)
+private func writeAffineActivated(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int,
+                                  scale: Float, shift: Float, slope: Float) {
+    let end = blockedEnd(count)
+    let scaleBlock = FloatBlock(repeating: scale), shiftBlock = FloatBlock(repeating: shift)
+    var i = 0
+    if slope == 1 {
+        while i < end {
+            storeBlock(loadBlock(x, i) * scaleBlock + shiftBlock, y, i)
+            i += floatBlockWidth
+        }
+    } else {
+        while i < end {
+            let z = loadBlock(x, i) * scaleBlock + shiftBlock
+            storeBlock(z.replacing(with: z * slope, where: z .<= 0), y, i)
+            i += floatBlockWidth
+        }
+    }
+    while i < count {
+        let z = x[i] * scale + shift
+        y[i] = z > 0 ? z : slope * z
+        i += 1
+    }
+}
+
+/// Training mode. x, y (N,C,H,W); gamma, beta (C); y = act(BN(x)). Writes, per channel, the batch
+/// mean and 1/sqrt(biased var + eps) that backward needs; updates the running statistics with
+/// `momentum` using the unbiased variance (n/(n-1)), as PyTorch does. With `reduce`, the
+/// statistics are those of the global batch over all ranks (sums of x and x^2 in double,
+/// all-reduced); returns the number of values per channel the statistics cover.
 @discardableResult
 public func batchNormForwardTraining(
     output y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
     invStd: UnsafeMutablePointer<Float>, runningMean: UnsafeMutablePointer<Float>,
     runningVar: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
-    gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, activation: ChannelActivation = .identity,
     batch: Int, channels: Int, plane: Int, eps: Float, momentum: Float,
     reduce: StatisticsReducer? = nil
 ) -> Int {
+    let work = batch * channels * plane
     var reduced = batch * plane
-    var means = [Double](repeating: 0, count: channels), variances = [Double](repeating: 0, count: channels)
-    if let reduce {
-        // sums[c] = sum x, sums[C + c] = sum x^2, sums[2C] = count; then all ranks' totals.
-        var sums = [Double](repeating: 0, count: 2 * channels + 1)
-        for c in 0..<channels {
-            var s1 = 0.0, s2 = 0.0
-            for n in 0..<batch {
-                let p = x + (n * channels + c) * plane
-                for i in 0..<plane {
-                    let v = Double(p[i])
-                    s1 += v
-                    s2 += v * v
-                }
-            }
-            sums[c] = s1
-            sums[channels + c] = s2
-        }
-        sums[2 * channels] = Double(reduced)
-        sums.withUnsafeMutableBufferPointer { reduce($0.baseAddress!, $0.count) }
-        reduced = Int(sums[2 * channels])
-        for c in 0..<channels {
-            means[c] = sums[c] / Double(reduced)
-            variances[c] = max(sums[channels + c] / Double(reduced) - means[c] * means[c], 0)
-        }
-    } else {
-        for c in 0..<channels {
-            var sum = 0.0
-            for n in 0..<batch {
-                let p = x + (n * channels + c) * plane
-                for i in 0..<plane { sum += Double(p[i]) }
-            }
-            let mu = sum / Double(reduced)
-            var squares = 0.0
-            for n in 0..<batch {
-                let p = x + (n * channels + c) * plane
-                for i in 0..<plane {
-                    let d = Double(p[i]) - mu
-                    squares += d * d
-                }
-            }
-            means[c] = mu
-            variances[c] = squares / Double(reduced)
-        }
-    }
-    for c in 0..<channels {
-        let mu = means[c], variance = variances[c]
+    // Once a channel's mean and biased variance are known: its statistics, then its output.
+    func finish(_ c: Int, mu: Double, variance: Double, count: Int) {
         let inv = Float(1 / (variance + Double(eps)).squareRoot())
         mean[c] = Float(mu)
         invStd[c] = inv
-        let unbiased = reduced > 1 ? variance * Double(reduced) / Double(reduced - 1) : variance
+        let unbiased = count > 1 ? variance * Double(count) / Double(count - 1) : variance
         runningMean[c] = (1 - momentum) * runningMean[c] + momentum * Float(mu)
         runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(unbiased)
-        let scale = gamma[c] * inv
-        let shift = beta[c] - Float(mu) * scale
+        let scale = gamma[c] * inv, shift = beta[c] - Float(mu) * scale
+        let slope = activation.negativeSlope(c)
         for n in 0..<batch {
-            let source = x + (n * channels + c) * plane
-            let target = y + (n * channels + c) * plane
-            for i in 0..<plane { target[i] = source[i] * scale + shift }
+            let offset = (n * channels + c) * plane
+            writeAffineActivated(y + offset, x + offset, count: plane, scale: scale, shift: shift, slope: slope)
+        }
+    }
+    if let reduce {
+        // sums[c] = sum x, sums[C + c] = sum x^2, sums[2C] = count; then all ranks' totals.
+        var sums = [Double](repeating: 0, count: 2 * channels + 1)
+        sums.withUnsafeMutableBufferPointer { buffer in
+            let sums = buffer.baseAddress!
+            forEachRange(channels, work: work) { range in
+                for c in range {
+                    var s1 = 0.0, s2 = 0.0
+                    for n in 0..<batch {
+                        let (sum, squares) = spanSumAndSquares(x + (n * channels + c) * plane, count: plane)
+                        s1 += Double(sum)
+                        s2 += Double(squares)
+                    }
+                    sums[c] = s1
+                    sums[channels + c] = s2
+                }
+            }
+            sums[2 * channels] = Double(reduced)
+            reduce(sums, 2 * channels + 1)
+            reduced = Int(sums[2 * channels])
+            let count = reduced
+            forEachRange(channels, work: 2 * work) { range in
+                for c in range {
+                    let mu = sums[c] / Double(count)
+                    finish(c, mu: mu, variance: max(sums[channels + c] / Double(count) - mu * mu, 0), count: count)
+                }
+            }
+        }
+    } else {
+        // Two passes per channel (sum, then squared deviations) while its planes are in cache.
+        let count = reduced
+        forEachRange(channels, work: 3 * work) { range in
+            for c in range {
+                var sum = 0.0
+                for n in 0..<batch { sum += Double(spanSum(x + (n * channels + c) * plane, count: plane)) }
+                let mu = sum / Double(count)
+                var squares = 0.0
+                for n in 0..<batch {
+                    squares += Double(spanSquaredDeviation(x + (n * channels + c) * plane, center: Float(mu), count: plane))
+                }
+                finish(c, mu: mu, variance: squares / Double(count), count: count)
+            }
         }
     }
     return reduced
 }
 
-/// Evaluation mode: y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta.
+/// Evaluation mode: y = act(gamma * (x - runningMean) / sqrt(runningVar + eps) + beta).
+/// x, y (N,C,H,W); the rest (C).
 public func batchNormForwardInference(
     output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
     runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>,
-    gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, activation: ChannelActivation = .identity,
     batch: Int, channels: Int, plane: Int, eps: Float
 ) {
-    for c in 0..<channels {
-        let scale = gamma[c] / (runningVar[c] + eps).squareRoot()
-        let shift = beta[c] - runningMean[c] * scale
-        for n in 0..<batch {
-            let source = x + (n * channels + c) * plane
-            let target = y + (n * channels + c) * plane
-            for i in 0..<plane { target[i] = source[i] * scale + shift }
-        }
-    }
-}
-
-/// Backward of either mode, given the per-channel mean and invStd the forward used.
-/// gammaGrad, betaGrad (C) are added to and inputGrad (N,C,H,W) overwritten, each when non-nil.
-/// Training mode (statistics depend on x):
-///   dx = gamma*invStd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)),  M = values per channel
-/// where, with `reduce`, the two sums and M are those of the global batch (synchronised BN; each
-/// rank's dy comes from its own loss, and the sums add them up, as PyTorch's SyncBatchNorm does).
-/// Evaluation mode (statistics are constants): dx = gamma*invStd*dy.
-public func batchNormBackward(
-    inputGrad: UnsafeMutablePointer<Float>?, gammaGrad: UnsafeMutablePointer<Float>?,
-    betaGrad: UnsafeMutablePointer<Float>?, outputGrad dy: UnsafePointer<Float>,
-    input x: UnsafePointer<Float>, mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
-    gamma: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, batchStatistics: Bool,
-    reduce: StatisticsReducer? = nil, reducedCount: Int? = nil
-) {
-    var sums = [Double](repeating: 0, count: 2 * channels)   // sum dy, then sum dy*xhat
-    for c in 0..<channels {
-        let mu = mean[c], inv = invStd[c]
-        var sumDy = 0.0, sumDyXhat = 0.0
-        for n in 0..<batch {
-            let g = dy + (n * channels + c) * plane
-            let p = x + (n * channels + c) * plane
-            for i in 0..<plane {
-                sumDy += Double(g[i])
-                sumDyXhat += Double(g[i] * (p[i] - mu) * inv)
-            }
-        }
-        sums[c] = sumDy
-        sums[channels + c] = sumDyXhat
-        gammaGrad?[c] += Float(sumDyXhat)   // parameter gradients stay local: the all-reduce of
-        betaGrad?[c] += Float(sumDy)         // the gradient buffer averages them later
-    }
-    guard let inputGrad else { return }
-    var reduced = Float(batch * plane)
-    if batchStatistics, let reduce {
-        sums.withUnsafeMutableBufferPointer { reduce($0.baseAddress!, $0.count) }
-        reduced = Float(reducedCount ?? batch * plane)
-    }
-    for c in 0..<channels {
-        let mu = mean[c], inv = invStd[c]
-        let sumDy = Float(sums[c]), sumDyXhat = Float(sums[channels + c])
-        let scale = gamma[c] * inv
-        for n in 0..<batch {
-            let g = dy + (n * channels + c) * plane
-            let p = x + (n * channels + c) * plane
-            let target = inputGrad + (n * channels + c) * plane
-            if batchStatistics {
-                let k = scale / reduced
-                for i in 0..<plane {
-                    let xhat = (p[i] - mu) * inv
-                    target[i] = k * (reduced * g[i] - sumDy - xhat * sumDyXhat)
-                }
-            } else {
-                for i in 0..<plane { target[i] = scale * g[i] }
+    forEachRange(channels, work: 2 * batch * channels * plane) { range in
+        for c in range {
+            let scale = gamma[c] * (1 / (runningVar[c] + eps).squareRoot())
+            let shift = beta[c] - runningMean[c] * scale
+            let slope = activation.negativeSlope(c)
+            for n in 0..<batch {
+                let offset = (n * channels + c) * plane
+                writeAffineActivated(y + offset, x + offset, count: plane, scale: scale, shift: shift, slope: slope)
             }
         }
     }

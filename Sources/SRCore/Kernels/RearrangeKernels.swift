@@ -3,10 +3,58 @@
 /// PixelShuffle(r): input (N, C*r*r, H, W) -> output (N, C, H*r, W*r),
 /// output[n, c, h*r+i, w*r+j] = input[n, c*r*r + i*r + j, h, w]  (torch.nn.PixelShuffle).
 /// With `inverse` it maps the other way, which is also the backward of the forward map:
-/// the gradient of a permutation is the inverse permutation.
+/// the gradient of a permutation is the inverse permutation. Each output row is written (or, in
+/// inverse, read) contiguously, interleaving r input rows; output channels are split over threads.
 public func pixelShuffle(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>,
                          batch: Int, outChannels: Int, inHeight: Int, inWidth: Int, factor r: Int,
                          inverse: Bool) {
+    let outHeight = inHeight * r, outWidth = inWidth * r, inPlane = inHeight * inWidth
+    let planes = batch * outChannels
+    forEachRange(planes, work: 2 * planes * outHeight * outWidth) { range in
+        for p in range {  // p = n * outChannels + c
+            let shuffled = p * r * r * inPlane, unshuffled = p * outHeight * outWidth
+            for i in 0..<r {
+                for h in 0..<inHeight {
+                    let row = unshuffled + (h * r + i) * outWidth
+                    let first = shuffled + i * r * inPlane + h * inWidth   // sub-channel (i, j=0), row h
+                    if r == 2 {
+                        let even = first, odd = first + inPlane
+                        if inverse {
+                            for w in 0..<inWidth {
+                                target[even + w] = source[row + 2 * w]
+                                target[odd + w] = source[row + 2 * w + 1]
+                            }
+                        } else {
+                            for w in 0..<inWidth {
+                                target[row + 2 * w] = source[even + w]
+                                target[row + 2 * w + 1] = source[odd + w]
+                            }
+                        }
+                        continue
+                    }
+                    for w in 0..<inWidth {
+                        for j in 0..<r {
+                            if inverse {
+                                target[first + j * inPlane + w] = source[row + w * r + j]
+                            } else {
+                                target[row + w * r + j] = source[first + j * inPlane + w]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The plain loops of `pixelShuffle`, kept to test it against.
+/// PixelShuffle(r): input (N, C*r*r, H, W) -> output (N, C, H*r, W*r),
+/// output[n, c, h*r+i, w*r+j] = input[n, c*r*r + i*r + j, h, w]  (torch.nn.PixelShuffle).
+/// With `inverse` it maps the other way, which is also the backward of the forward map:
+/// the gradient of a permutation is the inverse permutation.
+public func pixelShuffleReference(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>,
+                                  batch: Int, outChannels: Int, inHeight: Int, inWidth: Int, factor r: Int,
+                                  inverse: Bool) {
     let outHeight = inHeight * r, outWidth = inWidth * r
     for n in 0..<batch {
         for c in 0..<outChannels {

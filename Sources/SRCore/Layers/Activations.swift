@@ -4,8 +4,11 @@
 public final class PReLU: Layer {
     public let channels: Int
     public let slope: ParameterSlot
-    private let store: ParameterStore
+    let store: ParameterStore
     private var input: Tensor?
+
+    /// The slopes, for a batch norm that applies this activation itself (BatchNormActivation).
+    var slopes: UnsafePointer<Float> { UnsafePointer(store.values + slope.offset) }
 
     /// Registers `name.weight` (C slopes), initialised to 0.25 as PyTorch does.
     public init(_ store: ParameterStore, _ name: String, channels: Int, initialSlope: Float = 0.25) {
@@ -18,7 +21,7 @@ public final class PReLU: Layer {
     // input (N,C,H,W) -> output (N,C,H,W)
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.shape.count == 4 && input.c == channels, "PReLU(\(channels)) given \(input)")
-        let output = Tensor(shape: input.shape)
+        let output = Tensor(uninitializedShape: input.shape)
         preluForward(output: output.data, input: input.data, slope: store.values + slope.offset,
                      batch: input.n, channels: channels, plane: input.h * input.w)
         self.input = mode.recordsForBackward ? input : nil
@@ -27,7 +30,7 @@ public final class PReLU: Layer {
 
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let input = cached(self.input, "PReLU")
-        let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
+        let inputGrad = needInputGrad ? Tensor(uninitializedShape: input.shape) : nil
         preluBackward(inputGrad: inputGrad?.data, slopeGrad: store.gradPointer(slope),
                       outputGrad: outputGrad.data, input: input.data, slope: store.values + slope.offset,
                       batch: input.n, channels: channels, plane: input.h * input.w)
@@ -43,7 +46,7 @@ public final class LeakyReLU: Layer {
     public init(negativeSlope: Float = 0.2) { self.negativeSlope = negativeSlope }
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        let output = Tensor(shape: input.shape)
+        let output = Tensor(uninitializedShape: input.shape)
         leakyReLUForward(output: output.data, input: input.data, count: input.count, negativeSlope: negativeSlope)
         self.input = mode.recordsForBackward ? input : nil
         return output
@@ -52,7 +55,7 @@ public final class LeakyReLU: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let input = cached(self.input, "LeakyReLU")
         guard needInputGrad else { return nil }
-        let inputGrad = Tensor(shape: input.shape)
+        let inputGrad = Tensor(uninitializedShape: input.shape)
         leakyReLUBackward(inputGrad: inputGrad.data, outputGrad: outputGrad.data, input: input.data,
                           count: input.count, negativeSlope: negativeSlope)
         return inputGrad
@@ -67,7 +70,7 @@ public final class Sigmoid: Layer {
     public init() {}
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        let output = Tensor(shape: input.shape)
+        let output = Tensor(uninitializedShape: input.shape)
         sigmoidForward(output: output.data, input: input.data, count: input.count)
         self.output = mode.recordsForBackward ? output : nil
         return output
@@ -76,7 +79,7 @@ public final class Sigmoid: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let output = cached(self.output, "Sigmoid")
         guard needInputGrad else { return nil }
-        let inputGrad = Tensor(shape: output.shape)
+        let inputGrad = Tensor(uninitializedShape: output.shape)
         sigmoidBackward(inputGrad: inputGrad.data, outputGrad: outputGrad.data, output: output.data,
                         count: output.count)
         return inputGrad

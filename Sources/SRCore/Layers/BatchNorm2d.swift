@@ -39,8 +39,17 @@ public final class BatchNorm2d: Layer {
 
     // input (N,C,H,W) -> output (N,C,H,W)
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        forward(input, mode: mode, activation: .identity)
+    }
+
+    public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
+        backward(outputGrad, needInputGrad: needInputGrad, activation: .identity, slopeGrad: nil)
+    }
+
+    /// y = activation(BN(x)) (BatchNormActivation's forward); keeps x and the statistics.
+    func forward(_ input: Tensor, mode: ForwardMode, activation: ChannelActivation) -> Tensor {
         precondition(input.shape.count == 4 && input.c == channels, "BatchNorm2d(\(channels)) given \(input)")
-        let output = Tensor(shape: input.shape)
+        let output = Tensor(uninitializedShape: input.shape)
         let plane = input.h * input.w
         let mean = Tensor(shape: [channels]), invStd = Tensor(shape: [channels])
         let gammaPointer = parameters.values + gamma.offset, betaPointer = parameters.values + beta.offset
@@ -48,7 +57,7 @@ public final class BatchNorm2d: Layer {
             reducedCount = batchNormForwardTraining(
                 output: output.data, mean: mean.data, invStd: invStd.data,
                 runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
-                input: input.data, gamma: gammaPointer, beta: betaPointer,
+                input: input.data, gamma: gammaPointer, beta: betaPointer, activation: activation,
                 batch: input.n, channels: channels, plane: plane, eps: eps, momentum: momentum,
                 reduce: statisticsReducer)
             numBatchesTracked += 1
@@ -56,7 +65,7 @@ public final class BatchNorm2d: Layer {
             batchNormForwardInference(
                 output: output.data, input: input.data,
                 runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
-                gamma: gammaPointer, beta: betaPointer,
+                gamma: gammaPointer, beta: betaPointer, activation: activation,
                 batch: input.n, channels: channels, plane: plane, eps: eps)
             for c in 0..<channels {
                 mean[c] = buffers.values[runningMean.offset + c]
@@ -74,15 +83,17 @@ public final class BatchNorm2d: Layer {
         return output
     }
 
-    public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
+    /// Backward of activation(BN(x)); adds the PReLU slopes' gradient into `slopeGrad` when given.
+    func backward(_ outputGrad: Tensor, needInputGrad: Bool, activation: ChannelActivation,
+                  slopeGrad: UnsafeMutablePointer<Float>?) -> Tensor? {
         let input = cached(self.input, "BatchNorm2d")
-        let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
+        let inputGrad = needInputGrad ? Tensor(uninitializedShape: input.shape) : nil
         batchNormBackward(
             inputGrad: inputGrad?.data, gammaGrad: parameters.gradPointer(gamma),
-            betaGrad: parameters.gradPointer(beta), outputGrad: outputGrad.data, input: input.data,
-            mean: cached(mean, "BatchNorm2d").data, invStd: cached(invStd, "BatchNorm2d").data,
-            gamma: parameters.values + gamma.offset, batch: input.n, channels: channels,
-            plane: input.h * input.w, batchStatistics: usedBatchStatistics,
+            betaGrad: parameters.gradPointer(beta), slopeGrad: slopeGrad, outputGrad: outputGrad.data,
+            input: input.data, mean: cached(mean, "BatchNorm2d").data, invStd: cached(invStd, "BatchNorm2d").data,
+            gamma: parameters.values + gamma.offset, beta: parameters.values + beta.offset, activation: activation,
+            batch: input.n, channels: channels, plane: input.h * input.w, batchStatistics: usedBatchStatistics,
             reduce: statisticsReducer, reducedCount: reducedCount)
         return inputGrad
     }

@@ -10,7 +10,7 @@ public final class PixelShuffle: Layer {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let r2 = factor * factor
         precondition(input.shape.count == 4 && input.c % r2 == 0, "PixelShuffle(\(factor)) given \(input)")
-        let output = Tensor(shape: [input.n, input.c / r2, input.h * factor, input.w * factor])
+        let output = Tensor(uninitializedShape: [input.n, input.c / r2, input.h * factor, input.w * factor])
         pixelShuffle(input.data, output.data, batch: input.n, outChannels: input.c / r2,
                      inHeight: input.h, inWidth: input.w, factor: factor, inverse: false)
         inputShape = input.shape
@@ -20,7 +20,7 @@ public final class PixelShuffle: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let shape = cached(inputShape, "PixelShuffle")
         guard needInputGrad else { return nil }
-        let inputGrad = Tensor(shape: shape)
+        let inputGrad = Tensor(uninitializedShape: shape)
         pixelShuffle(outputGrad.data, inputGrad.data, batch: shape[0], outChannels: shape[1] / (factor * factor),
                      inHeight: shape[2], inWidth: shape[3], factor: factor, inverse: true)
         return inputGrad
@@ -38,7 +38,7 @@ public final class MaxPool2d: Layer {
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.shape.count == 4, "MaxPool2d given \(input)")
-        let output = Tensor(shape: [input.n, input.c, input.h / 2, input.w / 2])
+        let output = Tensor(uninitializedShape: [input.n, input.c, input.h / 2, input.w / 2])
         if argmax?.count != output.count {
             argmax?.deallocate()
             argmax = .allocate(capacity: output.count)
@@ -52,7 +52,7 @@ public final class MaxPool2d: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let shape = cached(inputShape, "MaxPool2d")
         guard needInputGrad else { return nil }
-        let inputGrad = Tensor(shape: shape)
+        let inputGrad = Tensor(uninitializedShape: shape)  // the kernel clears it
         maxPool2Backward(inputGrad: inputGrad.data, outputGrad: outputGrad.data, argmax: argmax!.baseAddress!,
                          inputCount: inputGrad.count, outputCount: outputGrad.count)
         return inputGrad

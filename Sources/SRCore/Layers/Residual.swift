@@ -26,7 +26,9 @@ public final class Residual: Layer {
     }
 }
 
-/// target[i] += source[i]
+/// target[i] += source[i]; split over the available threads when large.
 public func addInPlace(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { target[i] += source[i] }
+    forEachRange(count, work: 3 * count) { range in
+        for i in range { target[i] += source[i] }
+    }
 }
