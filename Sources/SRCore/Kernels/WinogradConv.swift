@@ -32,29 +32,11 @@ public enum Winograd {
     nonisolated(unsafe) public static var chunkFloats = 1 << 20
 }
 
-/// Runs body(i) for i in 0..<count, on both cores when BLAS may use more than one thread.
-@inline(__always)
-func parallelRange(_ count: Int, _ body: (Int) -> Void) {
-    if count > 1 && BLASThreads.current > 1 {
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
-    } else {
-        for i in 0..<count { body(i) }
-    }
-}
-
-/// Splits 0..<count into one contiguous range per BLAS thread.
-@inline(__always)
-private func parallelChunks(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
-    let parts = count >= minimum ? max(1, min(BLASThreads.current, count)) : 1
-    parallelRange(parts) { part in body((part * count / parts)..<((part + 1) * count / parts)) }
-}
-
 /// body(xi) for the 36 points of the transformed tile, split over the threads: the products are
 /// independent single-threaded sgemms (see BLASThreads).
-private func forEachPoint(_ body: (Int) -> Void) {
-    let threads = min(BLASThreads.current, 36)
-    parallelRange(threads) { part in
-        for xi in stride(from: part, to: 36, by: threads) { body(xi) }
+private func forEachPoint(work: Int, _ body: (Int) -> Void) {
+    forEachRange(36, work: work) { points in
+        for xi in points { body(xi) }
     }
 }
 
@@ -83,7 +65,7 @@ private struct TileGrid {
 private func copyChannelsLast(_ planes: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
                               border: Int, into padded: UnsafeMutablePointer<Float>) {
     let (hp, wp) = (grid.paddedHeight, grid.paddedWidth)
-    parallelChunks(images * hp, minimum: 8) { rows in
+    forEachRange(images * hp, work: images * hp * wp * channels) { rows in
         for row in rows {
             let (n, yp) = (row / hp, row % hp)
             let target = padded + row * wp * channels
@@ -158,7 +140,7 @@ private func transformInputTiles(_ padded: UnsafePointer<Float>, images: Int, ch
                                  into v: UnsafeMutablePointer<Float>) {
     let tiles = images * grid.perImage, plane = tiles * channels
     let rowStride = grid.paddedWidth * channels
-    parallelChunks(tiles, minimum: 16) { range in
+    forEachRange(tiles, work: 72 * plane) { range in
         let column = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channels)
         defer { column.deallocate() }
         for t in range {
@@ -189,7 +171,7 @@ private func transformOutputTiles(_ m: UnsafePointer<Float>, images: Int, channe
                                   bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>) {
     let tiles = images * grid.perImage, plane = tiles * channels
     let (height, width) = (grid.height, grid.width)
-    parallelChunks(tiles, minimum: 16) { range in
+    forEachRange(tiles, work: 72 * plane) { range in
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (24 + 16) * channels)
         defer { scratch.deallocate() }
         let half = scratch, result = scratch + 24 * channels
@@ -228,7 +210,7 @@ private func transformOutputGradTiles(_ grad: UnsafePointer<Float>, images: Int,
                                       into dm: UnsafeMutablePointer<Float>) {
     let tiles = images * grid.perImage, plane = tiles * channels
     let rowStride = grid.paddedWidth * channels
-    parallelChunks(tiles, minimum: 16) { range in
+    forEachRange(tiles, work: 72 * plane) { range in
         let column = UnsafeMutablePointer<Float>.allocate(capacity: 24 * channels)
         defer { column.deallocate() }
         for t in range {
@@ -281,7 +263,7 @@ func winogradWeightTransform(_ weight: UnsafePointer<Float>, outChannels: Int, i
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 27 * pairs)
     defer { scratch.deallocate() }
     let taps = scratch, half = scratch + 9 * pairs
-    parallelChunks(pairs, minimum: 4096) { range in
+    forEachRange(pairs, work: 63 * pairs) { range in
         for p in range {
             // pair p = row * columns + column, (row, column) = (c, oc) forward, (oc, c) flipped
             let (oc, c) = flipped ? (p / inChannels, p % inChannels) : (p % outChannels, p / outChannels)
@@ -310,7 +292,7 @@ private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: Unsa
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 27 * pairs)
     defer { scratch.deallocate() }
     let reduced = scratch, taps = scratch + 18 * pairs
-    parallelChunks(pairs, minimum: 4096) { range in
+    forEachRange(pairs, work: 63 * pairs) { range in
         for i in 0..<6 {
             for kw in 0..<3 {
                 combine(reduced + (3 * i + kw) * pairs, (0..<6).map { (kernelTransform[$0][kw], du + (6 * i + $0) * pairs) }, range)
@@ -348,7 +330,7 @@ private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: Unsafe
         copyChannelsLast(input + first * inChannels * height * width, images: images, channels: inChannels, grid,
                          border: 1, into: padded)
         transformInputTiles(padded, images: images, channels: inChannels, grid, into: v)
-        forEachPoint { xi in
+        forEachPoint(work: 2 * tiles * inChannels * outChannels) { xi in
             // M[xi] (tiles, OC) = V[xi] (tiles, C) x U[xi] (C, OC)
             gemm(.none, .none, m: tiles, n: outChannels, k: inChannels,
                  a: v + xi * tiles * inChannels, b: u + xi * inChannels * outChannels, beta: 0,
@@ -412,7 +394,7 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
         copyChannelsLast(outputGrad + first * outChannels * g.outPlane, images: images, channels: outChannels, grid,
                          border: 0, into: gradLast)
         transformOutputGradTiles(gradLast, images: images, channels: outChannels, grid, into: dm)
-        forEachPoint { xi in
+        forEachPoint(work: 2 * tiles * inChannels * outChannels) { xi in
             // dU[xi] (C, OC) (+)= V[xi]^T (C, tiles) x dM[xi] (tiles, OC)
             gemm(.transposed, .none, m: inChannels, n: outChannels, k: tiles,
                  a: v + xi * tiles * inChannels, b: dm + xi * tiles * outChannels, beta: first == 0 ? 0 : 1,

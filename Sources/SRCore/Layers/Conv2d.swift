@@ -42,7 +42,7 @@ public final class Conv2d: Layer {
     // input (N,C,H,W) -> output (N,OC,OH,OW)
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(for: input)
-        let output = Tensor(shape: [g.batch, outChannels, g.outHeight, g.outWidth])
+        let output = Tensor(uninitializedShape: [g.batch, outChannels, g.outHeight, g.outWidth])  // every path writes all of it
         let biasPointer = bias.map { UnsafePointer(store.values + $0.offset) }
         let weightPointer = UnsafePointer(store.values + weight.offset)
         switch kernel {
