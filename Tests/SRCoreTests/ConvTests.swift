@@ -59,11 +59,14 @@ final class ConvTests: XCTestCase {
         }
     }
 
-    /// Winograd F(4x4,3x3) against im2col on the generator body's shape, one chunk and several.
+    /// Winograd F(4x4,3x3) against im2col on the generator body's shape, one chunk and several (of
+    /// whole images and of tile rows).
     func testWinogradMatchesIm2colOnNetworkShapes() {
         let saved = Winograd.chunkFloats
         defer { Winograd.chunkFloats = saved; Winograd.disabled = false }
-        for (chunk, shape) in [(saved, (3, 64, 64, 3, 1, 1, 24, 24)), (36 * 80 * 24, (5, 32, 48, 3, 1, 1, 13, 11))] {
+        // whole batch; 2 images per chunk; 2 of an image's 4 tile rows per chunk
+        for (chunk, shape) in [(saved, (3, 64, 64, 3, 1, 1, 24, 24)), (36 * 80 * 24, (5, 32, 48, 3, 1, 1, 13, 11)),
+                               (36 * 80 * 6, (2, 32, 48, 3, 1, 1, 13, 11))] {
             Winograd.chunkFloats = chunk
             func run(winograd: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
                 Winograd.disabled = !winograd

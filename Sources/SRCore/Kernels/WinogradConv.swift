@@ -14,8 +14,9 @@
 //   weight gradient: the adjoint of the forward in the weights, exactly:
 //     dU[xi] (C, OC) = V[xi]^T (C, T) x dM[xi] (T, OC),  dM = A dY A^T per tile,  dg = G^T dU G.
 // Tiles that run past the image read zeros and their outputs are dropped (their gradients are
-// zero), so any H, W work. The batch goes in chunks of whole images that keep the transformed
-// tiles within a few MB; transforms are split over both cores when BLAS has two threads.
+// zero), so any H, W work. The batch goes in chunks of whole images, or of tile rows of one
+// large image, that keep the transformed tiles within a few MB; transforms are split over the
+// process's threads.
 
 import Foundation
 
@@ -29,7 +30,7 @@ public enum Winograd {
     /// Turns the Winograd path off (benchmarks and tests compare it with im2col).
     nonisolated(unsafe) public static var disabled = false
     /// Floats of transformed tiles (V and M together) per chunk, about (tests lower it).
-    nonisolated(unsafe) public static var chunkFloats = 1 << 20
+    nonisolated(unsafe) public static var chunkFloats = 1 << 21
 }
 
 /// body(xi) for the 36 points of the transformed tile, split over the threads: the products are
@@ -57,6 +58,38 @@ private struct TileGrid {
         let chunks = (batch + most - 1) / most
         return (batch + chunks - 1) / chunks
     }
+
+    /// Tile rows per chunk when one image alone is over the budget (large images: inference,
+    /// validation), else all of them.
+    func rowsPerChunk(channels: Int) -> Int {
+        let most = max(1, min(tilesY, Winograd.chunkFloats / (36 * channels * tilesX)))
+        let chunks = (tilesY + most - 1) / most
+        return (tilesY + chunks - 1) / chunks
+    }
+
+    /// The chunks of a batch: (first image, images, first tile row, tile rows).
+    func chunks(batch: Int, channels: Int) -> [TileRows] {
+        let images = imagesPerChunk(batch: batch, channels: channels)
+        let rows = images > 1 ? tilesY : rowsPerChunk(channels: channels)
+        var found: [TileRows] = []
+        for firstImage in stride(from: 0, to: batch, by: images) {
+            for firstRow in stride(from: 0, to: tilesY, by: rows) {
+                found.append(TileRows(firstImage: firstImage, images: min(images, batch - firstImage),
+                                      firstRow: firstRow, rows: min(rows, tilesY - firstRow), tilesX: tilesX))
+            }
+        }
+        return found
+    }
+}
+
+/// The tiles of one chunk: rows firstRow..<firstRow+rows of each of `images` images; tile t of
+/// the chunk is (image t / (rows*tilesX), row firstRow + (t / tilesX) % rows, column t % tilesX).
+private struct TileRows {
+    let firstImage: Int, images: Int, firstRow: Int, rows: Int, tilesX: Int
+    var tiles: Int { images * rows * tilesX }
+    var tileRows: Int { images * rows }
+    /// (image in the chunk, tile row in the image) of the chunk's tile row r.
+    @inline(__always) func place(_ r: Int) -> (Int, Int) { (r / rows, firstRow + r % rows) }
 }
 
 // MARK: layout copies
@@ -135,17 +168,16 @@ private func outputGradColumn(_ y: (UnsafePointer<Float>, UnsafePointer<Float>, 
 
 // MARK: tile transforms
 
-/// padded (images, Hp, Wp, C) -> V (36, T, C) for the chunk's T = images * perImage tiles.
-private func transformInputTiles(_ padded: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
+/// padded (images, Hp, Wp, C) -> V (36, T, C) for the chunk's T tiles.
+private func transformInputTiles(_ padded: UnsafePointer<Float>, _ chunk: TileRows, channels: Int, _ grid: TileGrid,
                                  into v: UnsafeMutablePointer<Float>) {
-    let tiles = images * grid.perImage, plane = tiles * channels
+    let tiles = chunk.tiles, plane = tiles * channels
     let rowStride = grid.paddedWidth * channels
     forEachRange(tiles, work: 72 * plane) { range in
         let column = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channels)
         defer { column.deallocate() }
         for t in range {
-            let (n, inImage) = (t / grid.perImage, t % grid.perImage)
-            let (ty, tx) = (inImage / grid.tilesX, inImage % grid.tilesX)
+            let (n, ty) = chunk.place(t / grid.tilesX), tx = t % grid.tilesX
             let corner = padded + (n * grid.paddedHeight + 4 * ty) * rowStride + 4 * tx * channels
             // column[i][j] = (B^T d)[i][j]: along the tile's 6 rows, for each of its 6 columns
             for j in 0..<6 {
@@ -166,39 +198,53 @@ private func transformInputTiles(_ padded: UnsafePointer<Float>, images: Int, ch
     }
 }
 
-/// M (36, T, OC) -> output (images, OC, H, W) = A^T M A per tile, + bias.
-private func transformOutputTiles(_ m: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
+/// Output planes written together: planes of power-of-two size share cache sets, so more than
+/// a few at once evict each other from the 8-way L1.
+private let outputBlock = 8
+
+/// M (36, T, OC) -> output (images, OC, H, W) = A^T M A per tile, + bias. One tile row at a time:
+/// its tiles' outputs are staged channels-last (4, 4*tilesX, OC), then written to NCHW a few channels
+/// at a time, so each output plane is written along its rows (scattered single stores to every
+/// plane per tile were a third of the inference time).
+private func transformOutputTiles(_ m: UnsafePointer<Float>, _ chunk: TileRows, channels: Int, _ grid: TileGrid,
                                   bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>) {
-    let tiles = images * grid.perImage, plane = tiles * channels
+    let tiles = chunk.tiles, plane = tiles * channels
     let (height, width) = (grid.height, grid.width)
-    forEachRange(tiles, work: 72 * plane) { range in
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (24 + 16) * channels)
+    let wide = 4 * grid.tilesX
+    forEachRange(chunk.tileRows, work: 72 * plane) { tileRows in
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 24 * channels + 4 * wide * channels)
         defer { scratch.deallocate() }
-        let half = scratch, result = scratch + 24 * channels
-        for t in range {
-            let (n, inImage) = (t / grid.perImage, t % grid.perImage)
-            let (ty, tx) = (inImage / grid.tilesX, inImage % grid.tilesX)
-            // half[i][q] = (M A)[i][q]: along each row i
-            for i in 0..<6 {
-                let s = m + 6 * i * plane + t * channels
-                let o = half + 4 * i * channels
-                outputColumn((s, s + plane, s + 2 * plane, s + 3 * plane, s + 4 * plane, s + 5 * plane),
-                             (o, o + channels, o + 2 * channels, o + 3 * channels), channels)
+        let half = scratch, staged = scratch + 24 * channels
+        for tileRow in tileRows {
+            let (n, ty) = chunk.place(tileRow)
+            for tx in 0..<grid.tilesX {
+                let t = tileRow * grid.tilesX + tx
+                // half[i][q] = (M A)[i][q]: along each row i
+                for i in 0..<6 {
+                    let s = m + 6 * i * plane + t * channels
+                    let o = half + 4 * i * channels
+                    outputColumn((s, s + plane, s + 2 * plane, s + 3 * plane, s + 4 * plane, s + 5 * plane),
+                                 (o, o + channels, o + 2 * channels, o + 3 * channels), channels)
+                }
+                // staged[p][4tx + q] = (A^T M A)[p][q]: along the columns
+                for q in 0..<4 {
+                    let s = UnsafePointer(half + q * channels), stride = 4 * channels
+                    let o = staged + (4 * tx + q) * channels, rowStride = wide * channels
+                    outputColumn((s, s + stride, s + 2 * stride, s + 3 * stride, s + 4 * stride, s + 5 * stride),
+                                 (o, o + rowStride, o + 2 * rowStride, o + 3 * rowStride), channels)
+                }
             }
-            // result[p][q] = (A^T M A)[p][q]: along the columns
-            for q in 0..<4 {
-                let s = UnsafePointer(half + q * channels), stride = 4 * channels
-                outputColumn((s, s + stride, s + 2 * stride, s + 3 * stride, s + 4 * stride, s + 5 * stride),
-                             (result + q * channels, result + (4 + q) * channels, result + (8 + q) * channels,
-                              result + (12 + q) * channels), channels)
-            }
-            let rows = min(4, height - 4 * ty), columns = min(4, width - 4 * tx)
-            let image = output + n * channels * height * width + (4 * ty) * width + 4 * tx
-            for oc in 0..<channels {
-                let value = bias?[oc] ?? 0
-                let target = image + oc * height * width
+            let rows = min(4, height - 4 * ty)
+            let image = output + n * channels * height * width + 4 * ty * width
+            for first in stride(from: 0, to: channels, by: outputBlock) {
+                let last = min(first + outputBlock, channels)
                 for p in 0..<rows {
-                    for q in 0..<columns { target[p * width + q] = result[(4 * p + q) * channels + oc] + value }
+                    let source = staged + p * wide * channels
+                    let target = image + p * width
+                    for x in 0..<width {
+                        let s = source + x &* channels
+                        for oc in first..<last { target[oc &* height &* width &+ x] = s[oc] + (bias?[oc] ?? 0) }
+                    }
                 }
             }
         }
@@ -206,16 +252,15 @@ private func transformOutputTiles(_ m: UnsafePointer<Float>, images: Int, channe
 }
 
 /// dY channels-last (images, Hp, Wp, OC) with no leading border, zero past the image -> dM (36, T, OC) = A dY A^T.
-private func transformOutputGradTiles(_ grad: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
+private func transformOutputGradTiles(_ grad: UnsafePointer<Float>, _ chunk: TileRows, channels: Int, _ grid: TileGrid,
                                       into dm: UnsafeMutablePointer<Float>) {
-    let tiles = images * grid.perImage, plane = tiles * channels
+    let tiles = chunk.tiles, plane = tiles * channels
     let rowStride = grid.paddedWidth * channels
     forEachRange(tiles, work: 72 * plane) { range in
         let column = UnsafeMutablePointer<Float>.allocate(capacity: 24 * channels)
         defer { column.deallocate() }
         for t in range {
-            let (n, inImage) = (t / grid.perImage, t % grid.perImage)
-            let (ty, tx) = (inImage / grid.tilesX, inImage % grid.tilesX)
+            let (n, ty) = chunk.place(t / grid.tilesX), tx = t % grid.tilesX
             let corner = grad + (n * grid.paddedHeight + 4 * ty) * rowStride + 4 * tx * channels
             // column[i][q] = (A dY)[i][q]: along the tile's 4 rows, for each of its 4 columns
             for q in 0..<4 {
@@ -318,27 +363,31 @@ private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: Unsafe
                               transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                               batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int) {
     let grid = TileGrid(height: height, width: width)
-    let chunk = grid.imagesPerChunk(batch: batch, channels: inChannels + outChannels)
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: chunk * grid.paddedHeight * grid.paddedWidth * inChannels)
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * inChannels)
-    let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * outChannels)
-    defer { padded.deallocate(); v.deallocate(); m.deallocate() }
-    var first = 0
-    while first < batch {
-        let images = min(chunk, batch - first)
-        let tiles = images * grid.perImage
-        copyChannelsLast(input + first * inChannels * height * width, images: images, channels: inChannels, grid,
-                         border: 1, into: padded)
-        transformInputTiles(padded, images: images, channels: inChannels, grid, into: v)
+    let chunks = grid.chunks(batch: batch, channels: inChannels + outChannels)
+    let (chunkImages, chunkTiles) = (chunks[0].images, chunks[0].tiles)
+    let paddedCount = chunkImages * grid.paddedHeight * grid.paddedWidth * inChannels
+    let vCount = 36 * chunkTiles * inChannels, mCount = 36 * chunkTiles * outChannels
+    let padded = TensorMemory.allocate(paddedCount), v = TensorMemory.allocate(vCount), m = TensorMemory.allocate(mCount)
+    defer {
+        TensorMemory.release(padded, count: paddedCount)
+        TensorMemory.release(v, count: vCount)
+        TensorMemory.release(m, count: mCount)
+    }
+    for chunk in chunks {
+        let tiles = chunk.tiles
+        if chunk.firstRow == 0 {  // the chunk's images, once
+            copyChannelsLast(input + chunk.firstImage * inChannels * height * width, images: chunk.images,
+                             channels: inChannels, grid, border: 1, into: padded)
+        }
+        transformInputTiles(padded, chunk, channels: inChannels, grid, into: v)
         forEachPoint(work: 2 * tiles * inChannels * outChannels) { xi in
             // M[xi] (tiles, OC) = V[xi] (tiles, C) x U[xi] (C, OC)
             gemm(.none, .none, m: tiles, n: outChannels, k: inChannels,
                  a: v + xi * tiles * inChannels, b: u + xi * inChannels * outChannels, beta: 0,
                  c: m + xi * tiles * outChannels)
         }
-        transformOutputTiles(m, images: images, channels: outChannels, grid, bias: bias,
-                             into: output + first * outChannels * height * width)
-        first += images
+        transformOutputTiles(m, chunk, channels: outChannels, grid, bias: bias,
+                             into: output + chunk.firstImage * outChannels * height * width)
     }
 }
 
@@ -376,31 +425,38 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
     guard let weightGrad else { return }
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
     let grid = TileGrid(height: g.inHeight, width: g.inWidth)
-    let chunk = grid.imagesPerChunk(batch: g.batch, channels: inChannels + outChannels)
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: chunk * grid.paddedHeight * grid.paddedWidth * inChannels)
-    let gradLast = UnsafeMutablePointer<Float>.allocate(capacity: chunk * grid.paddedHeight * grid.paddedWidth * outChannels)
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * inChannels)
-    let dm = UnsafeMutablePointer<Float>.allocate(capacity: 36 * chunk * grid.perImage * outChannels)
+    let chunks = grid.chunks(batch: g.batch, channels: inChannels + outChannels)
+    let (chunkImages, chunkTiles) = (chunks[0].images, chunks[0].tiles)
+    let paddedCount = chunkImages * grid.paddedHeight * grid.paddedWidth * inChannels
+    let gradCount = chunkImages * grid.paddedHeight * grid.paddedWidth * outChannels
+    let vCount = 36 * chunkTiles * inChannels, dmCount = 36 * chunkTiles * outChannels
+    let padded = TensorMemory.allocate(paddedCount), gradLast = TensorMemory.allocate(gradCount)
+    let v = TensorMemory.allocate(vCount), dm = TensorMemory.allocate(dmCount)
     let du = UnsafeMutablePointer<Float>.allocate(capacity: 36 * outChannels * inChannels)
-    defer { padded.deallocate(); gradLast.deallocate(); v.deallocate(); dm.deallocate(); du.deallocate() }
-    var first = 0
-    while first < g.batch {
-        let images = min(chunk, g.batch - first)
-        let tiles = images * grid.perImage
-        copyChannelsLast(input + first * inChannels * g.inPlane, images: images, channels: inChannels, grid,
-                         border: 1, into: padded)
-        transformInputTiles(padded, images: images, channels: inChannels, grid, into: v)
-        // dY channels-last (images, Hp, Wp, OC), the image at the top left (no leading border)
-        copyChannelsLast(outputGrad + first * outChannels * g.outPlane, images: images, channels: outChannels, grid,
-                         border: 0, into: gradLast)
-        transformOutputGradTiles(gradLast, images: images, channels: outChannels, grid, into: dm)
+    defer {
+        TensorMemory.release(padded, count: paddedCount)
+        TensorMemory.release(gradLast, count: gradCount)
+        TensorMemory.release(v, count: vCount)
+        TensorMemory.release(dm, count: dmCount)
+        du.deallocate()
+    }
+    for (index, chunk) in chunks.enumerated() {
+        let tiles = chunk.tiles
+        if chunk.firstRow == 0 {
+            copyChannelsLast(input + chunk.firstImage * inChannels * g.inPlane, images: chunk.images,
+                             channels: inChannels, grid, border: 1, into: padded)
+            // dY channels-last (images, Hp, Wp, OC), the image at the top left (no leading border)
+            copyChannelsLast(outputGrad + chunk.firstImage * outChannels * g.outPlane, images: chunk.images,
+                             channels: outChannels, grid, border: 0, into: gradLast)
+        }
+        transformInputTiles(padded, chunk, channels: inChannels, grid, into: v)
+        transformOutputGradTiles(gradLast, chunk, channels: outChannels, grid, into: dm)
         forEachPoint(work: 2 * tiles * inChannels * outChannels) { xi in
             // dU[xi] (C, OC) (+)= V[xi]^T (C, tiles) x dM[xi] (tiles, OC)
             gemm(.transposed, .none, m: inChannels, n: outChannels, k: tiles,
-                 a: v + xi * tiles * inChannels, b: dm + xi * tiles * outChannels, beta: first == 0 ? 0 : 1,
+                 a: v + xi * tiles * inChannels, b: dm + xi * tiles * outChannels, beta: index == 0 ? 0 : 1,
                  c: du + xi * inChannels * outChannels)
         }
-        first += images
     }
     addWeightGradient(du, into: weightGrad, outChannels: outChannels, inChannels: inChannels)
 }
