@@ -1,5 +1,5 @@
-// Convolution for layers with few output channels and a large kernel (SRResNet's 9x9 tail,
-// 64 -> 3): the patch matrix is built on the OUTPUT side, whose K*K*OC rows are far fewer than
+// Convolution for layers with few output channels and a kernel of 3x3 or more (SRResNet's 9x9
+// tail, 64 -> 3, or a 3x3 tail): the patch matrix is built on the OUTPUT side, whose K*K*OC rows are far fewer than
 // the input side's K*K*C (243 vs 5184 for the paper's tail).
 //   forward:  T (K*K*OC, Hp*Wp) = W' (K*K*OC, C) x paddedInput (C, Hp*Wp)           one sgemm
 //             out[oc, y, x] = sum over taps (kh, kw) of T[tap*OC + oc, (y+kh)*Wp + x+kw]
@@ -10,7 +10,7 @@
 
 /// Whether the output-side path serves this geometry.
 func usesOutputSide(_ g: ConvGeometry) -> Bool {
-    g.stride == 1 && g.kernelHeight == g.kernelWidth && g.kernelHeight >= 5 && 2 * g.padding == g.kernelHeight - 1
+    g.stride == 1 && g.kernelHeight == g.kernelWidth && g.kernelHeight >= 3 && 2 * g.padding == g.kernelHeight - 1
         && g.outChannels * 4 <= g.inChannels
 }
 
