@@ -1,6 +1,7 @@
 // Learning on real photos, end to end through the release binary under mpirun -n 2: pack the
 // sample photos with 3 held out, train the tiny preset's SRResNet phase, and beat bicubic on the
-// held-out photos. (About 5 minutes on 2 cores: the longest test.)
+// held-out photos. (About 5 minutes on 2 cores: the longest test.) The 6-minute budget of the
+// issue is measured by the same run in docs/benchmarks.md, not asserted here: no timed tests.
 
 import Foundation
 import XCTest
@@ -32,8 +33,8 @@ final class LearningTests: XCTestCase {
         XCTAssertGreaterThan(ssim, ssimBicubic)
     }
 
-    /// What the tiny preset reliably reaches on these held-out photos (measured: docs/benchmarks.md).
-    /// The issue asks for 1 dB; the PyTorch peer's recipe reaches 0.71 dB on the same photos, and
-    /// this preset 0.98 dB: the 1 dB target is not met yet (see the issue notes).
-    static let requiredGain = 0.9
+    /// The issue's target: 1 dB over bicubic on photos the model did not train on. The run is
+    /// deterministic (2 ranks, one thread each); measured +1.02 dB (docs/benchmarks.md). The
+    /// PyTorch peer's recipe reaches +0.71 dB on the same photos.
+    static let requiredGain = 1.0
 }
