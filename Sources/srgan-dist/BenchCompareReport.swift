@@ -41,7 +41,7 @@ struct BenchCompareReport {
             .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         print("srgan-dist bench, \(ISO8601DateFormatter().string(from: Date())), \(machine), \(sizes.threads) thread(s), "
               + "\(sizes.steps) step(s) per process\(sizes.steps > 1 ? " (first excluded)" : ""), PyTorch \(torchVersion ?? "not run")")
-        print(String(format: "sgemm %dx%dx%d through gemm(): %.1f GFLOP/s at %d thread(s)", gemmSize, gemmSize, gemmSize, sgemm, sizes.threads)
+        print(String(format: "sgemm %dx%dx%d through parallelGemm(): %.1f GFLOP/s at %d thread(s)", gemmSize, gemmSize, gemmSize, sgemm, sizes.threads)
               + (sizes.threads == 1 ? "" : sgemmOneThread.map { String(format: ", %.1f at 1 thread", $0) } ?? ""))
         print("| workload | unit | srgan-dist | PyTorch | PyTorch layout | speed srgan-dist / PyTorch | peak MB srgan-dist | peak MB PyTorch "
               + "| memory srgan-dist / PyTorch | srgan-dist GFLOP/s | of sgemm |")

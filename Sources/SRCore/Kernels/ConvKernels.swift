@@ -30,23 +30,34 @@ public func convForward(
         shiftedConvForward(output: output, input: input, weight: weight, bias: bias, g)
         return
     }
-    let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.patchSize * g.outPlane)
-    defer { columns?.deallocate() }
-    for n in 0..<g.batch {
-        let image = input + n * g.inChannels * g.inPlane
-        let out = output + n * g.outChannels * g.outPlane
-        let matrix = patchMatrix(image, columns, g)
-        // out (OC, OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, OH*OW)
-        parallelGemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
-             a: weight, b: matrix, beta: 0, c: out)
-        if let bias {
-            for oc in 0..<g.outChannels {
-                let value = bias[oc]
-                let plane = out + oc * g.outPlane
-                for i in 0..<g.outPlane { plane[i] += value }
+    // Images split over the threads, each with its own patch matrix and single-threaded sgemms
+    // (im2col is half the work at stride 2: one thread building it while the other waited for
+    // the split sgemm left a core idle).
+    forEachImage(g) { images in
+        let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.patchSize * g.outPlane)
+        defer { columns?.deallocate() }
+        for n in images {
+            let image = input + n * g.inChannels * g.inPlane
+            let out = output + n * g.outChannels * g.outPlane
+            let matrix = patchMatrix(image, columns, g)
+            // out (OC, OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, OH*OW)
+            gemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
+                 a: weight, b: matrix, beta: 0, c: out)
+            if let bias {
+                for oc in 0..<g.outChannels {
+                    let value = bias[oc]
+                    let plane = out + oc * g.outPlane
+                    for i in 0..<g.outPlane { plane[i] += value }
+                }
             }
         }
     }
+}
+
+/// body(images) on disjoint ranges of the batch's images, one per thread when the batch and the
+/// work allow (else one call with every image); convBackward splits the same way.
+private func forEachImage(_ g: ConvGeometry, _ body: (Range<Int>) -> Void) {
+    forEachRange(g.batch, work: Int(g.forwardFlops / 2), body)
 }
 
 /// Given outputGrad (N,OC,OH,OW): weightGrad (OC,C,KH,KW) += dL/dW, biasGrad (OC) += dL/db, and
@@ -71,41 +82,56 @@ public func convBackward(
                             input: input, weight: weight, g)
         return
     }
+    // Images split over the threads as in the forward; each part adds its weight and bias
+    // gradients into a buffer of its own (the first part straight into the result), summed after.
     let columnCount = g.patchSize * g.outPlane
-    let columns = (g.isPointwise || weightGrad == nil)
-        ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
-    defer { columns?.deallocate() }
-    let columnGrad = (g.isPointwise || inputGrad == nil)
-        ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
-    defer { columnGrad?.deallocate() }
-    for n in 0..<g.batch {
-        let image = input + n * g.inChannels * g.inPlane
-        let outGrad = outputGrad + n * g.outChannels * g.outPlane
-        if let weightGrad {
-            let matrix = patchMatrix(image, columns, g)
-            // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
-            parallelGemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
-                 a: outGrad, b: matrix, beta: 1, c: weightGrad)
-        }
-        if let biasGrad {
-            for oc in 0..<g.outChannels {
-                let plane = outGrad + oc * g.outPlane
-                var sum: Float = 0
-                for i in 0..<g.outPlane { sum += plane[i] }
-                biasGrad[oc] += sum
+    let weightCount = g.outChannels * g.patchSize
+    let parts = splitRanges(g.batch, work: Int(g.forwardFlops / 2))
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (parts.count - 1) * (weightCount + g.outChannels)))
+    partials.initialize(repeating: 0, count: max(1, (parts.count - 1) * (weightCount + g.outChannels)))
+    defer { partials.deallocate() }
+    forEachPart(parts) { part, images in
+        let partial = part == 0 ? nil : partials + (part - 1) * (weightCount + g.outChannels)
+        let ownWeightGrad = weightGrad.map { partial ?? $0 }
+        let ownBiasGrad = biasGrad.map { partial.map { $0 + weightCount } ?? $0 }
+        let columns = (g.isPointwise || weightGrad == nil) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
+        defer { columns?.deallocate() }
+        let columnGrad = (g.isPointwise || inputGrad == nil) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
+        defer { columnGrad?.deallocate() }
+        for n in images {
+            let image = input + n * g.inChannels * g.inPlane
+            let outGrad = outputGrad + n * g.outChannels * g.outPlane
+            if let ownWeightGrad {
+                let matrix = patchMatrix(image, columns, g)
+                // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
+                gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
+                     a: outGrad, b: matrix, beta: 1, c: ownWeightGrad)
+            }
+            if let ownBiasGrad {
+                for oc in 0..<g.outChannels {
+                    let plane = outGrad + oc * g.outPlane
+                    var sum: Float = 0
+                    for i in 0..<g.outPlane { sum += plane[i] }
+                    ownBiasGrad[oc] += sum
+                }
+            }
+            guard let inputGrad else { continue }
+            let imageGrad = inputGrad + n * g.inChannels * g.inPlane
+            // columnGrad (C*KH*KW, OH*OW) = weight^T (C*KH*KW, OC) x outGrad (OC, OH*OW)
+            if let columnGrad {
+                gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
+                     a: weight, b: outGrad, beta: 0, c: columnGrad)
+                imageGrad.update(repeating: 0, count: g.inChannels * g.inPlane)
+                col2imAdd(columnGrad, imageGrad, g)
+            } else {
+                gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
+                     a: weight, b: outGrad, beta: 0, c: imageGrad)
             }
         }
-        guard let inputGrad else { continue }
-        let imageGrad = inputGrad + n * g.inChannels * g.inPlane
-        // columnGrad (C*KH*KW, OH*OW) = weight^T (C*KH*KW, OC) x outGrad (OC, OH*OW)
-        if let columnGrad {
-            parallelGemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
-                 a: weight, b: outGrad, beta: 0, c: columnGrad)
-            imageGrad.update(repeating: 0, count: g.inChannels * g.inPlane)
-            col2imAdd(columnGrad, imageGrad, g)
-        } else {
-            parallelGemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
-                 a: weight, b: outGrad, beta: 0, c: imageGrad)
-        }
+    }
+    for part in 1..<max(parts.count, 1) {
+        let partial = partials + (part - 1) * (weightCount + g.outChannels)
+        if let weightGrad { for i in 0..<weightCount { weightGrad[i] += partial[i] } }
+        if let biasGrad { for oc in 0..<g.outChannels { biasGrad[oc] += partial[weightCount + oc] } }
     }
 }

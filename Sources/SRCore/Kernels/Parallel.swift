@@ -20,14 +20,25 @@ public enum KernelThreads {
 /// Each range is a contiguous block, so per-item state (a channel's sums) stays on one thread.
 @inline(__always)
 public func forEachRange(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    forEachPart(splitRanges(count, work: work)) { _, range in body(range) }
+}
+
+/// The ranges `forEachRange` would hand out for `count` items and `work` floats: one per thread,
+/// contiguous, covering 0..<count (empty when count is 0).
+public func splitRanges(_ count: Int, work: Int) -> [Range<Int>] {
     let threads = work >= KernelThreads.minimumParallelWork ? min(KernelThreads.available, count) : 1
-    guard threads > 1 else {
-        if count > 0 { body(0..<count) }
+    guard threads > 1 else { return count > 0 ? [0..<count] : [] }
+    return (0..<threads).map { part in (count * part / threads)..<(count * (part + 1) / threads) }
+}
+
+/// body(index, range) for every range, in parallel when there are several.
+public func forEachPart(_ parts: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
+    guard parts.count > 1 else {
+        if let only = parts.first, !only.isEmpty { body(0, only) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: threads) { part in
-        let start = count * part / threads, end = count * (part + 1) / threads
-        if start < end { body(start..<end) }
+    DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+        if !parts[part].isEmpty { body(part, parts[part]) }
     }
 }
 
