@@ -50,8 +50,11 @@ final class CLITests: XCTestCase {
                                        "--gemm-size", "128", "--threads", "1"])
         XCTAssertEqual(result.status, 0, result.error)
         let rows = result.output.split(separator: "\n").filter { $0.hasPrefix("| 1 |") }
-        XCTAssertEqual(rows.count, 5, result.output)
+        // sgemm, 7 shapes of 3x3 each timed by Winograd and by im2col, the 9x9 tail.
+        XCTAssertEqual(rows.count, 16, result.output)
         XCTAssertTrue(rows[0].contains("sgemm 128x128x128"))
+        XCTAssertEqual(rows.filter { $0.contains(", Winograd |") }.count, 7, result.output)
+        XCTAssertEqual(rows.filter { $0.contains(", im2col |") }.count, 7, result.output)
         for row in rows {
             // Every GFLOP/s cell that is filled holds a positive number.
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -28,6 +28,20 @@ final class ConvTests: XCTestCase {
         return conv
     }
 
+    /// [y, dx, dW, db] of the fast kernels on a seeded random input and upstream gradient.
+    private func forwardAndBackward(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), seed: UInt64) -> [[Float]] {
+        let store = ParameterStore()
+        let conv = makeConv(store, shape, kernel: .gemm)
+        var rng = SeededRandom(seed: seed)
+        let input = Tensor(shape: [shape.0, shape.1, shape.6, shape.7])
+        rng.fillUniform(input, -1, 1)
+        let y = conv.forward(input)
+        let upstream = Tensor(shape: y.shape)
+        rng.fillUniform(upstream, -1, 1)
+        let dx = conv.backward(upstream)
+        return [y.toArray(), dx.toArray(), grad(conv.weight, of: store), grad(conv.bias!, of: store)]
+    }
+
     func testGemmConvolutionMatchesPlainLoopReference() {
         for g in Self.geometries {
             let fastStore = ParameterStore(), referenceStore = ParameterStore()
@@ -71,16 +85,8 @@ final class ConvTests: XCTestCase {
             Winograd.chunkFloats = chunk
             func run(winograd: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
                 Winograd.disabled = !winograd
-                let store = ParameterStore()
-                let conv = makeConv(store, shape, kernel: .gemm)
-                var rng = SeededRandom(seed: 21)
-                let input = Tensor(shape: [shape.0, shape.1, shape.6, shape.7])
-                rng.fillUniform(input, -1, 1)
-                let y = conv.forward(input)
-                let upstream = Tensor(shape: y.shape)
-                rng.fillUniform(upstream, -1, 1)
-                let dx = conv.backward(upstream)
-                return (y.toArray(), dx.toArray(), grad(conv.weight, of: store), grad(conv.bias!, of: store))
+                let r = forwardAndBackward(shape, seed: 21)
+                return (r[0], r[1], r[2], r[3])
             }
             let fast = run(winograd: true), plain = run(winograd: false)
             assertClose(fast.y, plain.y, absolute: 2e-5, relative: 1e-4, "forward \(shape)")
@@ -111,16 +117,7 @@ final class ConvTests: XCTestCase {
         for shape in shapes {
             func run(threads: Int) -> [[Float]] {
                 BLASThreads.set(threads)
-                let store = ParameterStore()
-                let conv = makeConv(store, shape, kernel: .gemm)
-                var rng = SeededRandom(seed: 31)
-                let input = Tensor(shape: [shape.0, shape.1, shape.6, shape.7])
-                rng.fillUniform(input, -1, 1)
-                let y = conv.forward(input)
-                let upstream = Tensor(shape: y.shape)
-                rng.fillUniform(upstream, -1, 1)
-                let dx = conv.backward(upstream)
-                return [y.toArray(), dx.toArray(), grad(conv.weight, of: store), grad(conv.bias!, of: store)]
+                return forwardAndBackward(shape, seed: 31)
             }
             let one = run(threads: 1), two = run(threads: 2)
             for (index, name) in ["y", "dx", "dW", "db"].enumerated() {
