@@ -4,7 +4,7 @@
 # started from it), and report validation PSNR/SSIM against bicubic on the held-out photos.
 # Then it validates the final generator (PSNR/SSIM against bicubic, side-by-side images),
 # upscales a held-out photo and writes an HTML report of each phase.
-# About 8 minutes on 2 cores. Everything goes to runs/demo-DATE/.
+# About 6 minutes on 2 cores after the build. Everything goes to runs/demo-DATE/.
 #
 # The GAN phase uses the MSE content loss (the paper's SRGAN-MSE) unless VGG19 weights are in
 # place: VGG19_WEIGHTS=path/to/vgg19.safetensors bash scripts/demo.sh  (docs/vgg19-weights.md)
