@@ -16,7 +16,9 @@
 // collectives it has entered to its successor in a ring (rank r -> r+1 mod size). When a
 // collective has waited longer than the limit, a rank whose predecessor has not entered it yet
 // names that predecessor and ends the job (MPI_Abort); so the rank that stopped responding is
-// named by the next one, whichever it is. barrier() never times out: the others use it to wait
+// named by the next one, whichever it is. A rank that stops INSIDE a collective (it entered, so
+// the count cannot name it) is named by its silence: waiting ranks re-send their count every
+// `pingSeconds`, and a predecessor silent for longer than the limit is named. barrier() never times out: the others use it to wait
 // for rank 0's validation and checkpoint writes, however long those take.
 
 import CMPI
@@ -36,6 +38,10 @@ public final class MPICommunicator: Communicator {
 
     /// How long an all-reduce or broadcast polls MPI_Test without sleeping.
     public static let collectiveSpinSeconds = 2.0
+    /// While waiting in a timed collective, a rank re-sends its heartbeat this often.
+    static let pingSeconds = 0.5
+    /// When the predecessor's last heartbeat arrived.
+    private var lastHeard = DispatchTime.now().uptimeNanoseconds
     /// The same for a barrier (others waiting for rank 0's validation or checkpoint).
     public static let barrierSpinSeconds = 0.02
     /// Open MPI's MCA variable for the non-blocking all-reduce's algorithm, and Rabenseifner's number.
@@ -134,11 +140,18 @@ public final class MPICommunicator: Communicator {
     private func wait(_ request: inout MPI_Request?, _ what: String, limit: Double, spinSeconds: Double) throws {
         let begin = DispatchTime.now().uptimeNanoseconds
         var finished: Int32 = 0
+        var pinged = 0.0
         while true {
             try check(MPI_Test(&request, &finished, srmpi_status_ignore()), what)
             if finished != 0 { return }
             let waited = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
             if waited < spinSeconds { sched_yield() } else { usleep(1000) }
+            if limit > 0 && size > 1 && waited - pinged >= Self.pingSeconds {
+                // Still alive, waiting: a rank stopped INSIDE a collective is named by its silence.
+                pinged = waited
+                sendHeartbeat()
+                drainHeartbeats()
+            }
             if limit > 0 && waited > limit && size > 1 { watchdogExpired(what, waited: waited, limit: limit) }
         }
     }
@@ -148,6 +161,11 @@ public final class MPICommunicator: Communicator {
         guard watchdogSeconds > 0, size > 1 else { return }
         entered += 1
         drainHeartbeats()
+        sendHeartbeat()
+    }
+
+    /// Sends the successor this rank's count of collectives entered (again, while waiting).
+    private func sendHeartbeat() {
         let buffer = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
         buffer.pointee = entered
         var request = srmpi_request_null()
@@ -170,6 +188,7 @@ public final class MPICommunicator: Communicator {
             MPI_Test(&heartbeatRequest, &finished, srmpi_status_ignore())
             guard finished != 0 else { return }
             predecessorEntered = max(predecessorEntered, heartbeatIn.pointee)
+            lastHeard = DispatchTime.now().uptimeNanoseconds
             heartbeatRequest = srmpi_request_null()
         }
     }
@@ -182,6 +201,14 @@ public final class MPICommunicator: Communicator {
                 + "(watchdog \(Int(limit)) s) in \(what) (collective #\(entered)), which rank \(predecessor) has not reached. "
                 + "Ending the job. HINT: look at rank \(predecessor)'s host (hung, swapping, stopped, network down), "
                 + "then restart with --resume to continue from the last checkpoint\n").utf8))
+            abort(code: 3)
+        }
+        let silent = Double(DispatchTime.now().uptimeNanoseconds - lastHeard) / 1e9
+        if silent > limit {
+            FileHandle.standardError.write(Data(("error: rank \(predecessor) stopped responding: it reached \(what) "
+                + "(collective #\(entered)) but has sent nothing for \(Int(silent)) s (watchdog \(Int(limit)) s; a waiting rank "
+                + "signals every \(Self.pingSeconds) s). Ending the job. HINT: look at rank \(predecessor)'s host (hung, swapping, "
+                + "stopped, network down), then restart with --resume to continue from the last checkpoint\n").utf8))
             abort(code: 3)
         }
         if waited > 2 * limit + 10 {
