@@ -32,6 +32,16 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var adamBeta2: Double
     public var contentLoss: ContentLossKind
     public var adversarialWeight: Double
+    // Loss variants (docs/gan-variants.md); the defaults are the paper's losses.
+    /// standard: BCE on D's logits; ragan: the relativistic average GAN over the global batch.
+    public var ganLoss: GANLossKind = .standard
+    /// content_loss combined: pixel_loss x pixel_weight + vgg_loss x vgg_weight.
+    public var pixelLoss: PixelLossKind = .none
+    public var pixelWeight: Double = 1
+    public var vggLoss: VGGLossKind = .none
+    public var vggWeight: Double = 1
+    /// Weight of the total-variation loss on the SR output (0: off).
+    public var tvWeight: Double = 0
     /// Exponential moving average of the generator weights (0: off).
     public var ema: Double
     public var syncBN: Bool
@@ -72,15 +82,27 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         case checkpointEvery = "checkpoint_every", keepCheckpoints = "keep_checkpoints"
         case maxConsecutiveSkips = "max_consecutive_skips", watchdogSeconds = "watchdog_seconds"
         case stopOnCheckpointError = "stop_on_checkpoint_error"
+        case ganLoss = "gan_loss", pixelLoss = "pixel_loss", pixelWeight = "pixel_weight", vggLoss = "vgg_loss"
+        case vggWeight = "vgg_weight", tvWeight = "tv_weight"
     }
 
-    public static let presetNames = ["paper", "tiny"]
+    public static let presetNames = ["paper", "tiny", "combined", "tiny-combined"]
 
     /// `paper`: Ledig et al. 2017 exactly (SRResNet: 10^6 updates at 1e-4, MSE; SRGAN: 10^5 at
     /// 1e-4 then 10^5 at 1e-5, VGG54, batch 16, 96x96 patches, Adam beta1 0.9).
     /// `tiny`: B=4, C=32, a 3x3 tail, the global skip, L1 in the SRResNet phase, a quarter-width
     /// discriminator, Adam 1e-3: learns in minutes on 2 cores (tests and the demo).
+    /// `combined`: `paper`'s networks and schedule; its gan phase trains G on
+    /// MSE + 1e-3 adversarial + 6e-3 VGG54 + 2e-8 TV with G at 1e-4 and D at 1e-5 (docs/gan-variants.md).
+    /// `tiny-combined`: the same losses and learning-rate ratio on `tiny`'s networks (tests).
     public static func preset(_ name: String, phase: Phase) throws -> TrainConfig {
+        if name == "combined" || name == "tiny-combined" {
+            var config = try preset(name == "combined" ? "paper" : "tiny", phase: phase)
+            config.preset = name
+            config.run = "runs/\(name)-\(phase.rawValue)"
+            if phase == .gan { config.useCombinedLoss() }
+            return config
+        }
         var config = TrainConfig(
             preset: name, phase: phase, generator: GeneratorConfig(), discriminator: DiscriminatorConfig(), globalSkip: false,
             steps: phase == .srresnet ? 1_000_000 : 200_000, batch: 16, accumulate: 1, lr: 1e-4, discriminatorLR: nil,
@@ -114,6 +136,18 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             throw ConfigurationError("unknown preset '\(name)'", hint: "choose one of: \(presetNames.joined(separator: ", "))")
         }
         return config
+    }
+
+    /// The combined generator loss MSE + 1e-3 adv + 6e-3 VGG54 + 2e-8 TV, D at a tenth of G's rate.
+    mutating func useCombinedLoss() {
+        contentLoss = .combined
+        pixelLoss = .mse
+        pixelWeight = 1
+        vggLoss = .vgg54
+        vggWeight = 6e-3
+        adversarialWeight = 1e-3
+        tvWeight = 2e-8
+        discriminatorLR = lr / 10
     }
 
     /// Applies the settings of a YAML file over this config; unknown keys are refused.
@@ -154,7 +188,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var problems: [String] {
         var found: [String] = []
         if let problem = generator.problem { found.append("generator: \(problem)") }
-        if let problem = discriminator.problem { found.append("discriminator: \(problem)") }
+        var conditioned = discriminator
+        conditioned.scale = generator.scale   // the trainer conditions D on G's input, at G's scale
+        if let problem = conditioned.problem { found.append("discriminator: \(problem)") }
         if steps < 1 || batch < 1 || accumulate < 1 { found.append("steps, batch and accumulate must be >= 1") }
         if lr <= 0 || (discriminatorLR ?? 1) <= 0 { found.append("learning rates must be > 0") }
         if !(0..<1).contains(ema) { found.append("ema must be in [0, 1)") }
@@ -162,6 +198,18 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if keepCheckpoints < 1 { found.append("keep_checkpoints must be >= 1") }
         if maxConsecutiveSkips < 0 || watchdogSeconds < 0 { found.append("max_consecutive_skips and watchdog_seconds must be >= 0") }
         if phase == .srresnet && contentLoss.vggLayer != nil { found.append("the srresnet phase trains on mse or l1, not \(contentLoss.rawValue)") }
+        if contentLoss == .combined {
+            if (pixelLoss == .none || pixelWeight == 0) && (vggLoss == .none || vggWeight == 0) {
+                found.append("content_loss combined needs pixel_loss or vgg_loss (not none, weight not 0)")
+            }
+            if phase == .srresnet && vggLoss != .none && vggWeight != 0 { found.append("the srresnet phase trains on pixel losses, not vgg_loss \(vggLoss.rawValue)") }
+        }
+        if tvWeight < 0 || pixelWeight < 0 || vggWeight < 0 { found.append("tv_weight, pixel_weight and vgg_weight must be >= 0") }
+        if discriminator.conditional {
+            if discriminator.lrChannels != generator.inputChannels {
+                found.append("discriminator.lr_channels \(discriminator.lrChannels) differs from generator.input_channels \(generator.inputChannels) (D is conditioned on G's input)")
+            }
+        }
         return found
     }
 

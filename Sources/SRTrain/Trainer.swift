@@ -112,6 +112,7 @@ public final class Trainer {
         }
         patchSize = dataset.patchSize
         config.discriminator.patchSize = dataset.patchSize
+        config.discriminator.scale = scale   // a conditional D joins the LR at G's scale
         self.config = config
         let resuming = options.resumeFrom != nil
         let validationImages: [ValidationImage] = try together {
@@ -136,7 +137,10 @@ public final class Trainer {
         discriminator = config.phase == .gan ? Discriminator(config.discriminator, seed: config.seed &+ 1) : nil
         let content: ContentLoss = try together {
             let source: VGGWeightsSource? = config.vggWeights.map { .file($0) } ?? (config.allowRandomVGG ? .randomForTesting : nil)
-            let loss = try ContentLoss(config.contentLoss, vggWeights: source)
+            let loss = config.contentLoss == .combined
+                ? try ContentLoss(pixel: config.pixelLoss, pixelWeight: Float(config.pixelWeight), vgg: config.vggLoss,
+                                  vggWeight: Float(config.vggWeight), vggWeights: source)
+                : try ContentLoss(config.contentLoss, vggWeights: source)
             loss.imagesInMinusOneToOne = true
             if let initFrom = config.initFrom, !resuming { try loadGenerator(generator, from: initFrom) }
             return loss
@@ -147,6 +151,8 @@ public final class Trainer {
         step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: content,
                          adam: AdamSettings(beta1: config.adamBeta1, beta2: config.adamBeta2))
         step.adversarialWeight = Float(config.adversarialWeight)
+        step.ganLoss = config.ganLoss
+        step.totalVariationWeight = Float(config.tvWeight)
         step.averageGradients(over: comm)
         if config.globalSkip { step.skip = BicubicSkip(scale: scale).callAsFunction }
         if config.ema > 0 { ema = Generator(config.generator, seed: config.seed) }
@@ -294,12 +300,14 @@ public final class Trainer {
     private func logProgress(_ result: StepResult, step done: Int, rates: (generator: Float, discriminator: Float),
                              stepSeconds: [Double], globalBatch: Int) throws {
         let averaged = try comm.average([Double(result.contentLoss), Double(result.adversarialLoss),
-                                         Double(result.discriminatorLoss), Double(result.dOfHR), Double(result.dOfSR)])
+                                         Double(result.discriminatorLoss), Double(result.dOfHR), Double(result.dOfSR),
+                                         Double(result.totalVariation)])
         let recent = stepSeconds.suffix(20)
         let perStep = recent.reduce(0, +) / Double(max(recent.count, 1))
         let samplesPerSecond = Double(globalBatch) / perStep
         let eta = perStep * Double(config.steps - done)
         var line = String(format: "%@ step %d/%d | content %.5f", config.phase.rawValue, done, config.steps, averaged[0])
+        if config.tvWeight > 0 { line += String(format: " tv %.4g", averaged[5]) }
         if config.phase == .gan {
             line += String(format: " adv %.4f D %.4f | D(HR) %.3f D(SR) %.3f", averaged[1], averaged[2], averaged[3], averaged[4])
         }
@@ -308,6 +316,7 @@ public final class Trainer {
             if terminal { print("\r" + line + "    ", terminator: done == config.steps ? "\n" : ""); fflush(stdout) } else { print(line) }
         }
         var values = [("content_loss", averaged[0]), ("lr", Double(rates.generator)), ("samples_per_s", samplesPerSecond)]
+        if config.tvWeight > 0 { values.append(("tv_loss", averaged[5])) }
         if config.phase == .gan {
             values += [("adversarial_loss", averaged[1]), ("discriminator_loss", averaged[2]), ("d_hr", averaged[3]), ("d_sr", averaged[4])]
         }
@@ -413,8 +422,18 @@ public final class Trainer {
 
 extension SRGANStep {
     /// Gradients averaged over `comm`'s ranks before each update (timed as "all-reduce" while a
-    /// LayerProfiler is active); an all-reduce that fails ends the whole job after saying why.
+    /// LayerProfiler is active), and the relativistic loss's scalars summed over them; an
+    /// all-reduce that fails ends the whole job after saying why.
     public func averageGradients(over comm: Communicator) {
+        reduceScalars = { [comm] values in
+            guard comm.size > 1 else { return }
+            do {
+                try values.withUnsafeMutableBufferPointer { try comm.allReduceSum($0.baseAddress!, count: $0.count) }
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                comm.abort(code: 1)
+            }
+        }
         reduceGradients = { [comm, generator] store in
             let network = store === generator.parameters ? "Generator" : "Discriminator"
             do {

@@ -161,7 +161,9 @@ extension Trainer {
             for (name, old, new) in [("batch", "\(saved.batch)", "\(config.batch)"), ("accumulate", "\(saved.accumulate)", "\(config.accumulate)"),
                                      ("lr", "\(saved.lr)", "\(config.lr)"), ("lr_steps", "\(saved.lrSteps)", "\(config.lrSteps)"),
                                      ("seed", "\(saved.seed)", "\(config.seed)"), ("content_loss", saved.contentLoss.rawValue, config.contentLoss.rawValue),
-                                     ("sync_bn", "\(saved.syncBN)", "\(config.syncBN)")] where old != new {
+                                     ("sync_bn", "\(saved.syncBN)", "\(config.syncBN)"),
+                                     ("discriminator_lr", "\(saved.discriminatorLR.map { "\($0)" } ?? "lr")", "\(config.discriminatorLR.map { "\($0)" } ?? "lr")"),
+                                     ("gan_loss", saved.ganLoss.rawValue, config.ganLoss.rawValue), ("tv_weight", "\(saved.tvWeight)", "\(config.tvWeight)")] where old != new {
                 changed.append("\(name) \(old) -> \(new)")
             }
             if !changed.isEmpty { print("note: resuming with changed settings (\(changed.joined(separator: ", "))): the run goes on, but not exactly as it would have") }

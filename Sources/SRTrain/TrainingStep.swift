@@ -11,6 +11,9 @@
 // With several micro-batches the G step runs G forward again on each (its activations of the D
 // step were overwritten by the next micro-batch): correct, at the price of one more G forward.
 // With `skip`, SR = G(LR) + skip(LR) (the bicubic-upsampled input): G learns the residual.
+// Variants (docs/gan-variants.md): `ganLoss` .ragan replaces both BCE terms by the relativistic
+// average loss over the global batch (RelativisticStep.swift); a conditional D sees (image, LR)
+// pairs; `totalVariationWeight` adds eta x TV(SR) to G's loss in both phases.
 //
 // Numerical faults: a rank whose loss or gradient is not finite poisons its gradient with a NaN
 // before the all-reduce, so after it every rank sees a non-finite gradient and every rank skips
@@ -25,11 +28,14 @@ import SRModels
 public struct StepResult: Sendable {
     /// The content loss as it enters the generator's loss (VGG losses include the 1/12.75^2).
     public var contentLoss: Float = 0
-    /// -log D(SR), the mean over the batch, before the adversarial weight.
+    /// -log D(SR), the mean over the batch, before the adversarial weight (ragan: its G loss).
     public var adversarialLoss: Float = 0
+    /// TV(SR) (Loss.totalVariation), before its weight; 0 when the weight is 0.
+    public var totalVariation: Float = 0
     /// BCE(D(HR), 1) + BCE(D(SR), 0).
     public var discriminatorLoss: Float = 0
-    /// Mean sigmoid(D(x)) over the batch: is the discriminator winning?
+    /// Mean sigmoid(D(x)) over the batch: is the discriminator winning? (ragan: the global means
+    /// of D_Ra(HR, SR) and D_Ra(SR, HR).)
     public var dOfHR: Float = 0
     public var dOfSR: Float = 0
     /// True on every rank when the step's updates were skipped (a non-finite loss or gradient somewhere).
@@ -47,8 +53,14 @@ public final class SRGANStep {
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam?
     public var adversarialWeight: Float = 1e-3
+    public var ganLoss: GANLossKind = .standard
+    /// eta of eta x TV(SR) in G's loss (0: off).
+    public var totalVariationWeight: Float = 0
     /// Averages gradients across ranks before an update; the identity on one process.
     public var reduceGradients: (ParameterStore) -> Void = { _ in }
+    /// Sums a few doubles across ranks, in place (the relativistic loss's global means); the
+    /// identity on one process. Every rank calls it the same number of times per step.
+    public var reduceScalars: (inout [Double]) -> Void = { _ in }
     /// The image added to G's output (nil: none).
     public var skip: ((Tensor) -> Tensor)?
     /// Tests only: called with each network's gradient (and its name) before the all-reduce.
@@ -95,7 +107,7 @@ public final class SRGANStep {
     }
 
     /// SR for `lr`, recorded for backward.
-    private func superResolve(_ lr: Tensor) -> Tensor {
+    func superResolve(_ lr: Tensor) -> Tensor {
         let sr = generator.forward(lr, mode: .training)
         if let skip {
             let base = skip(lr)
@@ -118,9 +130,11 @@ public final class SRGANStep {
             let sr = superResolve(lr)
             let srGrad = Tensor(uninitializedShape: sr.shape)  // the content loss writes all of it
             result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: srGrad, weight: weight)
+            addTotalVariation(sr, into: srGrad, weight: weight, result: &result)
             _ = generator.backward(srGrad, needInputGrad: false)
         }
-        if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite, network: "generator", result: &result) {
+        if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite && result.totalVariation.isFinite,
+                         network: "generator", result: &result) {
             generatorOptimizer.update(generator.parameters, learningRate: learningRate)
         } else {
             restoreStatistics()
@@ -160,14 +174,15 @@ public final class SRGANStep {
         discriminator.parameters.accumulatesGradients = true
         discriminator.parameters.zeroGrads()
         var lastSR: Tensor?
-        for (lr, hr) in batches {
+        let relativisticSRs = ganLoss == .ragan ? relativisticDiscriminatorPass(batches, result: &result) : []
+        for (lr, hr) in batches where ganLoss == .standard {
             let sr = superResolve(lr)
             lastSR = sr
-            let realLogits = discriminator.forward(hr, mode: .training)
+            let realLogits = discriminator.forward(hr, condition: lr, mode: .training)
             let realGrad = Tensor(shape: realLogits.shape)
             let realLoss = Loss.bceWithLogits(logits: realLogits, target: 1, grad: realGrad, gradScale: weight)
             _ = discriminator.backward(realGrad, needInputGrad: false)
-            let fakeLogits = discriminator.forward(sr, mode: .training)
+            let fakeLogits = discriminator.forward(sr, condition: lr, mode: .training)
             let fakeGrad = Tensor(shape: fakeLogits.shape)
             let fakeLoss = Loss.bceWithLogits(logits: fakeLogits, target: 0, grad: fakeGrad, gradScale: weight)
             _ = discriminator.backward(fakeGrad, needInputGrad: false)
@@ -194,19 +209,19 @@ public final class SRGANStep {
         generator.parameters.zeroGrads()
         discriminator.parameters.accumulatesGradients = false
         defer { discriminator.parameters.accumulatesGradients = true }
-        for (index, (lr, hr)) in batches.enumerated() {
+        if ganLoss == .ragan { relativisticGeneratorPass(batches, srs: relativisticSRs, weight: weight, result: &result) }
+        for (index, (lr, hr)) in batches.enumerated() where ganLoss == .standard {
             let sr = batches.count == 1 && index == 0 ? lastSR! : superResolve(lr)
-            let logits = discriminator.forward(sr, mode: .training)
+            let logits = discriminator.forward(sr, condition: lr, mode: .training)
             let logitGrad = Tensor(shape: logits.shape)
             result.adversarialLoss += weight * Loss.bceWithLogits(logits: logits, target: 1, grad: logitGrad,
                                                                   gradScale: adversarialWeight * weight)
             let srGrad = discriminator.backward(logitGrad, needInputGrad: true)!
-            let contentGrad = Tensor(uninitializedShape: sr.shape)
-            result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: contentGrad, weight: weight)
-            withExtendedLifetime(contentGrad) { addInPlace(srGrad.data, contentGrad.data, count: srGrad.count) }
+            addContentGradient(sr: sr, hr: hr, into: srGrad, weight: weight, result: &result)
             _ = generator.backward(srGrad, needInputGrad: false)
         }
-        if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite && result.adversarialLoss.isFinite,
+        if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite && result.adversarialLoss.isFinite
+                            && result.totalVariation.isFinite,
                          network: "generator", result: &result) {
             generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
         } else {
@@ -219,6 +234,20 @@ public final class SRGANStep {
             restoreStatistics()
         }
         return result
+    }
+
+    /// Adds the content loss's gradient (and TV's) for one micro-batch into `srGrad`.
+    func addContentGradient(sr: Tensor, hr: Tensor, into srGrad: Tensor, weight: Float, result: inout StepResult) {
+        let contentGrad = Tensor(uninitializedShape: sr.shape)
+        result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: contentGrad, weight: weight)
+        withExtendedLifetime(contentGrad) { addInPlace(srGrad.data, contentGrad.data, count: srGrad.count) }
+        addTotalVariation(sr, into: srGrad, weight: weight, result: &result)
+    }
+
+    /// eta x TV(SR): adds its gradient into `srGrad` (nothing when eta is 0).
+    func addTotalVariation(_ sr: Tensor, into srGrad: Tensor, weight: Float, result: inout StepResult) {
+        guard totalVariationWeight != 0 else { return }
+        result.totalVariation += weight * Loss.totalVariation(image: sr, grad: srGrad, gradScale: totalVariationWeight * weight)
     }
 
     private func meanSigmoid(_ logits: Tensor) -> Float {

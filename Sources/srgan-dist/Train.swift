@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
         discussion: """
             Settings: the preset, then --config FILE (YAML) over it, then these options over both. \
             The resolved config is printed and saved as RUN/config.yaml. Presets: paper (Ledig et al. 2017), \
-            tiny (minutes on 2 cores). Example: mpirun -n 2 srgan-dist train --preset tiny --data packed --val packed --run runs/a
+            tiny (minutes on 2 cores), combined and tiny-combined (MSE + adversarial + VGG + TV, docs/gan-variants.md). Example: mpirun -n 2 srgan-dist train --preset tiny --data packed --val packed --run runs/a
 
             Checkpoints go to RUN/checkpoints/ (every --checkpoint-every steps, at the end, on SIGTERM/SIGINT, \
             and on SIGUSR1). --resume continues the run in --run from its newest complete checkpoint with the \
@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
             write the checkpoint on SIGTERM: mpirun --mca odls_base_sigkill_timeout 120 ... (launch/train-mpi.sh does), or stop with kill -USR2 <mpirun>
             """)
 
-    @Option(help: "Preset: paper or tiny (default paper; with --resume, the run's own settings).")
+    @Option(help: "Preset: paper, tiny, combined or tiny-combined (default paper; with --resume, the run's own settings).")
     var preset: String?
 
     @Option(help: "YAML file of settings over the preset (keys as in RUN/config.yaml).")
@@ -59,7 +59,7 @@ struct Train: ParsableCommand {
     @Option(help: "Discriminator learning rate (default: the generator's).")
     var discriminatorLR: Double?
 
-    @Option(help: "Content loss: mse, l1, vgg22, vgg54.")
+    @Option(help: "Content loss: mse, l1, vgg22, vgg54, combined (pixel_loss and vgg_loss weighted, in the config file).")
     var contentLoss: ContentLossKind?
 
     @Option(help: "VGG19 weights (safetensors, torchvision names) for vgg22/vgg54.")
