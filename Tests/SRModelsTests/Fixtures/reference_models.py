@@ -71,22 +71,37 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, patch=96, base=64, hidden=1024, in_channels=3):
+    """The SRGAN discriminator; conditional=True concatenates the LR image after the BN block
+    whose output first has the LR size (block 2 log2(scale) - 2), which then outputs
+    lr_channels fewer channels. The concatenation has no parameters: the names do not change."""
+
+    def __init__(self, patch=96, base=64, hidden=1024, in_channels=3, conditional=False, lr_channels=3, scale=4):
         super().__init__()
         layers = [nn.Conv2d(in_channels, base, 3, padding=1), nn.LeakyReLU(0.2)]
         c = base
-        for out, stride in [(base, 2), (2 * base, 1), (2 * base, 2), (4 * base, 1), (4 * base, 2),
-                            (8 * base, 1), (8 * base, 2)]:
-            layers += [nn.Conv2d(c, out, 3, stride=stride, padding=1, bias=False),
-                       nn.BatchNorm2d(out), nn.LeakyReLU(0.2)]
+        join = 2 * (scale.bit_length() - 2) if conditional else None
+        self.join_after = None
+        for block, (out, stride) in enumerate([(base, 2), (2 * base, 1), (2 * base, 2), (4 * base, 1), (4 * base, 2),
+                                               (8 * base, 1), (8 * base, 2)]):
+            width = out - lr_channels if block == join else out
+            layers += [nn.Conv2d(c, width, 3, stride=stride, padding=1, bias=False),
+                       nn.BatchNorm2d(width), nn.LeakyReLU(0.2)]
+            if block == join:
+                self.join_after = len(layers) - 1
             c = out
         self.features = nn.Sequential(*layers)
         side = patch // 16
         self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(c * side * side, hidden),
                                         nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
 
-    def forward(self, x):
-        return self.classifier(self.features(x))
+    def forward(self, x, lr=None):
+        if self.join_after is None:
+            return self.classifier(self.features(x))
+        for index, layer in enumerate(self.features):
+            x = layer(x)
+            if index == self.join_after:
+                x = torch.cat([x, lr], dim=1)
+        return self.classifier(x)
 
 
 VGG19_CONVS = [2, 2, 4, 4, 4]
