@@ -244,7 +244,13 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         compare("phase", phase, other.phase)
         compare("generator", generator, other.generator)
-        if phase == .gan { compare("discriminator", discriminator, other.discriminator) }
+        if phase == .gan {
+            // D's scale is G's (set by the trainer; files from before it existed lack it).
+            var mine = discriminator, theirs = other.discriminator
+            mine.scale = generator.scale
+            theirs.scale = other.generator.scale
+            compare("discriminator", mine, theirs)
+        }
         compare("global_skip", globalSkip, other.globalSkip)
         return found
     }

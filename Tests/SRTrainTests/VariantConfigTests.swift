@@ -64,6 +64,16 @@ final class VariantConfigTests: XCTestCase {
             .filter { line in !newKeys.contains { line.trimmingCharacters(in: .whitespaces).hasPrefix($0 + ":") } }.joined(separator: "\n")
         XCTAssertFalse(old.contains("gan_loss"))
         XCTAssertEqual(try TrainConfig.fromSaved(yaml: old, source: "old config.yaml"), try TrainConfig.preset("tiny", phase: .gan))
+        // A x2 run saved before discriminator.scale existed still resumes (its D is not conditional).
+        var x2 = try TrainConfig.preset("tiny", phase: .gan)
+        x2.generator.scale = 2
+        var saved = x2
+        x2.discriminator.scale = 2   // what the trainer sets
+        saved.discriminator.scale = 4  // what an old file decodes to
+        XCTAssertEqual(x2.shapeDifferences(from: saved), [])
+        var conditional = x2
+        conditional.discriminator.conditional = true
+        XCTAssertEqual(conditional.shapeDifferences(from: x2), ["discriminator.conditional true here vs false in the checkpoint"])
         let decoded = try JSONDecoder().decode(DiscriminatorConfig.self, from: Data(#"{"patch_size": 32, "base_channels": 8, "hidden": 16}"#.utf8))
         XCTAssertEqual(decoded, DiscriminatorConfig(patchSize: 32, baseChannels: 8, hidden: 16))
     }
