@@ -81,7 +81,8 @@ final class ConvTests: XCTestCase {
         defer { Winograd.chunkFloats = saved; Winograd.disabled = false }
         // whole batch; 2 images per chunk; 2 of an image's 4 tile rows per chunk
         for (chunk, shape) in [(saved, (3, 64, 64, 3, 1, 1, 24, 24)), (36 * 80 * 24, (5, 32, 48, 3, 1, 1, 13, 11)),
-                               (36 * 80 * 6, (2, 32, 48, 3, 1, 1, 13, 11))] {
+                               (36 * 80 * 6, (2, 32, 48, 3, 1, 1, 13, 11)),
+                               (saved, (2, 24, 41, 3, 1, 1, 9, 7))] {  // 984 channel pairs: a partial last block of 256
             Winograd.chunkFloats = chunk
             func run(winograd: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
                 Winograd.disabled = !winograd
