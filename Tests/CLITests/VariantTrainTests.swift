@@ -36,7 +36,7 @@ final class VariantTrainTests: XCTestCase {
         let straight = Self.work + "/straight", split = Self.work + "/split"
         let whole = try runUnderMPI(ranks: 2, common + ["--steps", "4", "--checkpoint-every", "2", "--run", straight])
         XCTAssertEqual(whole.status, 0, whole.error)
-        for setting in ["gan_loss: ragan", "conditional: true", "content_loss: combined", "vgg_loss: vgg22", "discriminator_lr: 0.0001"] {
+        for setting in ["gan_loss: ragan", "conditional: true", "content_loss: combined", "vgg_loss: vgg22", "discriminator_lr: 1e-4"] {
             XCTAssertTrue(whole.output.contains(setting), "resolved config lacks \(setting):\n\(whole.output)")
         }
         XCTAssertTrue(whole.output.contains(" tv "), whole.output)
