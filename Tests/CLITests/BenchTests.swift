@@ -37,6 +37,14 @@ final class BenchTests: XCTestCase {
         }
     }
 
+    func testInferenceProfileListsTheGeneratorsLayers() throws {
+        let result = try runSRGANDist(["bench", "infer", "--input", "8", "--steps", "1", "--threads", "1", "--profile"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("| Generator | Conv2d 9x9 64->3 -> 32x32 | 1 |") }, result.output)
+        XCTAssertNotNil(jsonObject(lines.last)?["seconds_per_image"], result.output)
+    }
+
     func testJsonHasTheSummaryKeysAndNoPeer() throws {
         let result = try runSRGANDist(["bench", "--json", "--workloads", "infer", "--infer-input", "8", "--steps", "1",
                                        "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])

@@ -127,6 +127,25 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// A frozen layer keeps its Winograd weight transform between calls and remakes it when its
+    /// store says the values changed (a model file loaded).
+    func testFrozenLayerReusesItsTransformUntilTheValuesChange() {
+        let frozenStore = ParameterStore(trainable: false), store = ParameterStore()
+        let frozen = makeConv(frozenStore, (2, 16, 12, 3, 1, 1, 9, 9), kernel: .gemm)
+        let twin = makeConv(store, (2, 16, 12, 3, 1, 1, 9, 9), kernel: .gemm)
+        var rng = SeededRandom(seed: 5)
+        let input = Tensor(shape: [2, 16, 9, 9])
+        rng.fillUniform(input, -1, 1)
+        for round in 0..<3 {
+            XCTAssertEqual(frozen.forward(input).toArray(), twin.forward(input).toArray(), "round \(round)")
+            if round == 1 {
+                rng.fillUniform(frozenStore.value(frozen.weight), -1, 1)
+                store.value(twin.weight).data.update(from: frozenStore.value(frozen.weight).data, count: twin.weight.count)
+                frozenStore.valuesChanged()
+            }
+        }
+    }
+
     func testSkippingTheInputGradientKeepsWeightGradients() {
         let store = ParameterStore()
         let conv = makeConv(store, (2, 3, 4, 3, 2, 1, 7, 6), kernel: .gemm)
