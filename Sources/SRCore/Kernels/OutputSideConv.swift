@@ -35,28 +35,62 @@ private func tapMajorWeights(_ weight: UnsafePointer<Float>, _ s: OutputSideGeom
     return out
 }
 
+/// Padded rows per band of the forward: the band's tap products (K*K*OC x rows x Wp floats) stay
+/// about 4 MB, in cache while they are added into the output, whatever the image size (the whole
+/// 512x512 image at once took a 263 MB product, written and read back from memory).
+public enum OutputSide {
+    nonisolated(unsafe) public static var bandFloats = 1 << 20
+}
+
 func outputSideConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                            weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
     let s = OutputSideGeometry(g: g)
+    let (k, wp, p) = (s.k, s.paddedWidth, g.padding)
+    let paddedHeight = s.padding.paddedHeight
+    let bandRows = max(1, min(paddedHeight, OutputSide.bandFloats / (s.rows * wp)))
     let weights = tapMajorWeights(weight, s)
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels * s.paddedPlane)
-    let taps = UnsafeMutablePointer<Float>.allocate(capacity: s.rows * s.paddedPlane)
-    defer { weights.deallocate(); padded.deallocate(); taps.deallocate() }
-    padded.initialize(repeating: 0, count: g.inChannels * s.paddedPlane)
+    let bandCount = g.inChannels * bandRows * wp, tapCount = s.rows * bandRows * wp
+    let band = TensorMemory.allocate(bandCount), taps = TensorMemory.allocate(tapCount)
+    defer {
+        weights.deallocate()
+        TensorMemory.release(band, count: bandCount)
+        TensorMemory.release(taps, count: tapCount)
+    }
     for n in 0..<g.batch {
-        s.padding.pad(input + n * g.inChannels * g.inPlane, into: padded)
-        // taps (K*K*OC, Hp*Wp) = W' (K*K*OC, C) x padded (C, Hp*Wp)
-        parallelGemm(.none, .none, m: s.rows, n: s.paddedPlane, k: g.inChannels, a: weights, b: padded, beta: 0, c: taps)
+        let image = input + n * g.inChannels * g.inPlane
         let out = output + n * g.outChannels * g.outPlane
-        for oc in 0..<g.outChannels {
-            let plane = out + oc * g.outPlane
-            plane.update(repeating: bias?[oc] ?? 0, count: g.outPlane)
-            for t in 0..<(s.k * s.k) {
-                let (kh, kw) = (t / s.k, t % s.k)
-                let source = taps + (t * g.outChannels + oc) * s.paddedPlane + kh * s.paddedWidth + kw
-                for y in 0..<g.outHeight {
-                    let row = source + y * s.paddedWidth, target = plane + y * g.outWidth
-                    for x in 0..<g.outWidth { target[x] += row[x] }
+        for oc in 0..<g.outChannels { (out + oc * g.outPlane).update(repeating: bias?[oc] ?? 0, count: g.outPlane) }
+        for first in stride(from: 0, to: paddedHeight, by: bandRows) {
+            let rows = min(bandRows, paddedHeight - first)
+            // band (C, rows, Wp): padded rows first..<first+rows (image row py - p, zero outside)
+            forEachRange(g.inChannels, work: g.inChannels * rows * wp) { channels in
+                for c in channels {
+                    for r in 0..<rows {
+                        let target = band + (c * rows + r) * wp, y = first + r - p
+                        guard y >= 0 && y < g.inHeight else { target.update(repeating: 0, count: wp); continue }
+                        target.update(repeating: 0, count: p)
+                        (target + p).update(from: image + (c * g.inHeight + y) * g.inWidth, count: g.inWidth)
+                        (target + p + g.inWidth).update(repeating: 0, count: wp - p - g.inWidth)
+                    }
+                }
+            }
+            // taps (K*K*OC, rows*Wp) = W' (K*K*OC, C) x band (C, rows*Wp)
+            parallelGemm(.none, .none, m: s.rows, n: rows * wp, k: g.inChannels, a: weights, b: band, beta: 0, c: taps)
+            // out[oc, y, x] += taps[tap*OC + oc, py - first, x + kw] for py = y + kh in the band;
+            // output rows split over the threads
+            let firstY = max(0, first - (k - 1)), endY = min(g.outHeight, first + rows)
+            guard firstY < endY else { continue }
+            forEachRange(endY - firstY, work: s.rows * rows * g.outWidth) { range in
+                for oc in 0..<g.outChannels {
+                    for y in (firstY + range.lowerBound)..<(firstY + range.upperBound) {
+                        let target = out + oc * g.outPlane + y * g.outWidth
+                        for kh in max(0, first - y)..<min(k, first + rows - y) {
+                            for kw in 0..<k {
+                                let row = taps + ((kh * k + kw) * g.outChannels + oc) * rows * wp + (y + kh - first) * wp + kw
+                                for x in 0..<g.outWidth { target[x] += row[x] }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -69,11 +103,17 @@ func outputSideConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad:
     let s = OutputSideGeometry(g: g)
     let k2 = s.k * s.k
     let weights = tapMajorWeights(weight, s)
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels * s.paddedPlane)
-    let paddedGrad = UnsafeMutablePointer<Float>.allocate(capacity: g.inChannels * s.paddedPlane)
-    let scattered = UnsafeMutablePointer<Float>.allocate(capacity: s.rows * s.paddedPlane)
+    let paddedCount = g.inChannels * s.paddedPlane, scatteredCount = s.rows * s.paddedPlane
+    let padded = TensorMemory.allocate(paddedCount), paddedGrad = TensorMemory.allocate(paddedCount)
+    let scattered = TensorMemory.allocate(scatteredCount)
     let weightsGrad = UnsafeMutablePointer<Float>.allocate(capacity: s.rows * g.inChannels)
-    defer { weights.deallocate(); padded.deallocate(); paddedGrad.deallocate(); scattered.deallocate(); weightsGrad.deallocate() }
+    defer {
+        weights.deallocate()
+        weightsGrad.deallocate()
+        TensorMemory.release(padded, count: paddedCount)
+        TensorMemory.release(paddedGrad, count: paddedCount)
+        TensorMemory.release(scattered, count: scatteredCount)
+    }
     padded.initialize(repeating: 0, count: g.inChannels * s.paddedPlane)
     scattered.initialize(repeating: 0, count: s.rows * s.paddedPlane)   // borders stay 0
     weightsGrad.initialize(repeating: 0, count: s.rows * g.inChannels)
