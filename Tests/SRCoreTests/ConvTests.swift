@@ -64,7 +64,7 @@ final class ConvTests: XCTestCase {
         }
     }
 
-    /// The output-side path in bands of one and of three padded rows matches the plain loops.
+    /// The output-side path in bands of one and of three padded rows matches the plain loops, both ways.
     func testOutputSideBandsMatchPlainLoopReference() {
         let saved = OutputSide.bandFloats
         defer { OutputSide.bandFloats = saved }
@@ -77,6 +77,14 @@ final class ConvTests: XCTestCase {
             rng.fillUniform(input, -1, 1)
             assertClose(fast.forward(input).toArray(), reference.forward(input).toArray(), absolute: 1e-5, relative: 1e-4,
                         "forward \(g), \(rowsPerBand) rows per band")
+            let upstream = Tensor(shape: [g.0, g.2, g.6, g.7])
+            rng.fillUniform(upstream, -1, 1)
+            assertClose(fast.backward(upstream).toArray(), reference.backward(upstream).toArray(), absolute: 1e-5, relative: 1e-4,
+                        "dx \(g), \(rowsPerBand) rows per band")
+            assertClose(grad(fast.weight, of: fastStore), grad(reference.weight, of: referenceStore), absolute: 1e-4, relative: 1e-4,
+                        "dW \(g), \(rowsPerBand) rows per band")
+            assertClose(grad(fast.bias!, of: fastStore), grad(reference.bias!, of: referenceStore), absolute: 1e-4, relative: 1e-4,
+                        "db \(g), \(rowsPerBand) rows per band")
         }
     }
 
