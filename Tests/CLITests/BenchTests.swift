@@ -37,6 +37,14 @@ final class BenchTests: XCTestCase {
         }
     }
 
+    func testInferenceProfileListsTheGeneratorsLayers() throws {
+        let result = try runSRGANDist(["bench", "infer", "--input", "8", "--steps", "1", "--threads", "1", "--profile"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("| Generator | Conv2d 9x9 64->3 -> 32x32 | 1 |") }, result.output)
+        XCTAssertNotNil(jsonObject(lines.last)?["seconds_per_image"], result.output)
+    }
+
     func testJsonHasTheSummaryKeysAndNoPeer() throws {
         let result = try runSRGANDist(["bench", "--json", "--workloads", "infer", "--infer-input", "8", "--steps", "1",
                                        "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
@@ -56,6 +64,18 @@ final class BenchTests: XCTestCase {
         let row = try XCTUnwrap(lines.first { $0.hasPrefix("| inference 8x8 -> 32x32 | s/image |") }, result.output)
         XCTAssertNotNil(Double(row.split(separator: "|")[2].trimmingCharacters(in: .whitespaces)), String(row))
         XCTAssertTrue(lines.contains { $0.hasPrefix("peer not run: /nonexistent/python not found. HINT:") }, result.output)
+    }
+
+    func testRoundsPrintATablePerRoundAndTheRatiosPerRound() throws {
+        let result = try runSRGANDist(["bench", "--workloads", "infer", "--infer-input", "8", "--steps", "1", "--rounds", "2",
+                                       "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines.contains("round 1 of 2:") && lines.contains("round 2 of 2:"), result.output)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("| inference 8x8 -> 32x32 | s/image |") }.count, 2, result.output)
+        // No peer: the per-round ratios are blank, but the row is there.
+        XCTAssertTrue(lines.contains("| inference 8x8 -> 32x32 |  |  |  |"), result.output)
+        XCTAssertNotEqual(try runSRGANDist(["bench", "--json", "--rounds", "2"]).status, 0)
     }
 
     func testUnknownWorkloadGetsOneClearLine() throws {

@@ -434,6 +434,13 @@ func winogradConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePoint
                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
     let u = winogradWeightTransform(weight, outChannels: g.outChannels, inChannels: g.inChannels, flipped: false)
     defer { TensorMemory.release(u, count: 36 * g.inChannels * g.outChannels) }
+    winogradConvForward(output: output, input: input, transformedWeight: u, bias: bias, g)
+}
+
+/// The same with U (36, C, OC) = `winogradWeightTransform(weight, flipped: false)` made earlier
+/// (a frozen layer keeps it between calls).
+func winogradConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                         transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
     winogradConvolve(output: output, input: input, transformedWeight: u, bias: bias, batch: g.batch,
                      inChannels: g.inChannels, outChannels: g.outChannels, height: g.inHeight, width: g.inWidth)
 }
