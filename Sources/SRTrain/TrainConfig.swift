@@ -74,7 +74,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         case stopOnCheckpointError = "stop_on_checkpoint_error"
     }
 
-    public static let presetNames = ["paper", "tiny"]
+    public static let presetNames = ["paper", "tiny", "colorize"]
 
     /// `paper`: Ledig et al. 2017 exactly (SRResNet: 10^6 updates at 1e-4, MSE; SRGAN: 10^5 at
     /// 1e-4 then 10^5 at 1e-5, VGG54, batch 16, 96x96 patches, Adam beta1 0.9).
@@ -110,6 +110,23 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             config.validateEvery = phase == .srresnet ? 3500 : 100
             config.validationSamples = 2
             config.checkpointEvery = phase == .srresnet ? 3500 : 100
+        case "colorize":
+            // Grayscale LR -> colour x4 SR on whole images (docs/colorize.md): pack with
+            // --whole-images 256 --skip-gray. A small U-Net + the tiny SRResNet; the discriminator
+            // at quarter width with a 256-wide dense layer: at 256x256 its first dense layer is
+            // 128 x 16 x 16 x 256 = 8.4M weights (the paper's D would have 512 x 16 x 16 x 1024 = 134M).
+            config.generator = GeneratorConfig(channels: 32, residualBlocks: 4, scale: 4, tailKernel: 3)
+            config.generator.kind = .colorize
+            config.generator.colorizer = ColorizerConfig(baseChannels: 32, depth: 3, outputChannels: 3)
+            config.discriminator = DiscriminatorConfig(patchSize: 256, baseChannels: 16, hidden: 256)
+            config.batch = 4
+            config.lr = 1e-3
+            config.steps = phase == .srresnet ? 3000 : 300
+            config.lrSteps = phase == .srresnet ? [2400] : []
+            config.contentLoss = phase == .srresnet ? .l1 : .mse
+            config.validateEvery = phase == .srresnet ? 1000 : 100
+            config.validationSamples = 2
+            config.checkpointEvery = phase == .srresnet ? 1000 : 100
         default:
             throw ConfigurationError("unknown preset '\(name)'", hint: "choose one of: \(presetNames.joined(separator: ", "))")
         }
@@ -161,6 +178,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if validateEvery < 1 || logEvery < 1 || checkpointEvery < 1 { found.append("validate_every, log_every and checkpoint_every must be >= 1") }
         if keepCheckpoints < 1 { found.append("keep_checkpoints must be >= 1") }
         if maxConsecutiveSkips < 0 || watchdogSeconds < 0 { found.append("max_consecutive_skips and watchdog_seconds must be >= 0") }
+        if generator.kind == .colorize && globalSkip {
+            found.append("global_skip adds the bicubic LR to the output, but a colorize generator's LR is gray: set global_skip: false")
+        }
         if phase == .srresnet && contentLoss.vggLayer != nil { found.append("the srresnet phase trains on mse or l1, not \(contentLoss.rawValue)") }
         return found
     }

@@ -110,6 +110,7 @@ public final class Trainer {
             throw ConfigurationError("\(dataPath): patch size \(dataset.patchSize) is not a multiple of 16 and of the scale \(scale)",
                                      hint: "pack again with a --patch-size such as 96")
         }
+        if config.generator.kind == .colorize { try Self.checkColorizeData(dataset, dataPath, config.generator) }
         patchSize = dataset.patchSize
         config.discriminator.patchSize = dataset.patchSize
         self.config = config
@@ -123,7 +124,10 @@ public final class Trainer {
             }
             try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
             if !resuming { try AtomicFile.write(Data(config.yaml.utf8), to: configPath) }  // resuming: once the checkpoint is accepted
-            return try config.val.map { try Validation.loadImages($0, scale: scale) } ?? []
+            return try config.val.map {
+                try Validation.loadImages($0, scale: scale, sideMultiple: config.generator.lrSideMultiple,
+                                          colourOnly: config.generator.kind == .colorize, note: { say($0) })
+            } ?? []
         }
         let globalBatch = config.batch * comm.size * config.accumulate
         say("srgan-dist train: resolved config (saved to \(runDirectory)/config.yaml)\n" + config.yaml)
@@ -181,6 +185,7 @@ public final class Trainer {
 
         var streamOptions = StreamOptions(rank: comm.rank, worldSize: comm.size, batchSize: config.batch, seed: config.seed, scale: scale)
         streamOptions.prefetch = 2 * config.accumulate + 1
+        streamOptions.lightnessLR = config.generator.kind == .colorize
         let streamOffset = progress.step == 0 ? 0 : restoredStreamOffset
         let stream = PatchStream(dataset: dataset, options: streamOptions, position: StreamPosition(offset: streamOffset))
         self.stream = stream
@@ -334,9 +339,9 @@ public final class Trainer {
                                         saveFolder: (runDirectory as NSString).appendingPathComponent(String(format: "samples/step-%07d", done)),
                                         saveCount: config.validationSamples)
         var values = [("psnr", result.psnr), ("ssim", result.ssim), ("psnr_bicubic", result.psnrBicubic), ("ssim_bicubic", result.ssimBicubic)]
-        var text = String(format: "validation step %d: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) on %d images [Y, %d-pixel border]",
+        var text = String(format: "validation step %d: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) on %d images [%@, %d-pixel border]",
                           done, result.psnr, result.psnrBicubic, result.psnr - result.psnrBicubic, result.ssim,
-                          result.ssimBicubic, result.images, scale)
+                          result.ssimBicubic, result.images, config.generator.kind == .colorize ? "RGB vs colour-LR bicubic" : "Y", scale)
         if let ema {
             let emaResult = try Validation.run(ema, images: images, globalSkip: config.globalSkip, saveFolder: nil, saveCount: 0)
             values += [("psnr_ema", emaResult.psnr), ("ssim_ema", emaResult.ssim)]

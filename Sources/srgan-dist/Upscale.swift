@@ -33,9 +33,16 @@ struct Upscale: ParsableCommand {
     @Option(help: "Largest input accepted, in megapixels.")
     var maxMegapixels = 50.0
 
+    @Flag(help: "Grayscale to colour: with a model trained with generator.kind colorize, turn a gray photo (or a colour one, by its L* channel) into a x4 colour one.")
+    var colorize = false
+
     func run() throws {
         do {
             let model = try self.model.load()
+            if colorize || model.generator.config.kind == .colorize {
+                try runColorize(model)
+                return
+            }
             let upscaler = Upscaler(model: model, tile: tile, overlap: overlap)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {

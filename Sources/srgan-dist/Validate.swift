@@ -47,7 +47,8 @@ struct Validate: ParsableCommand {
                 let row = ImageScore(name: item.name, psnr: model.psnr, ssim: model.ssim, psnrBicubic: baseline.psnr, ssimBicubic: baseline.ssim)
                 rows.append(row)
                 if let save {
-                    let panel = ComparisonPanel.make(lr: lr, bicubic: bicubic, sr: sr, hr: item.hr, score: row)
+                    let panel = ComparisonPanel.make(lr: lr, bicubic: bicubic, sr: sr, hr: item.hr, psnr: row.psnr, ssim: row.ssim,
+                                                     psnrBicubic: row.psnrBicubic, ssimBicubic: row.ssimBicubic)
                     try PNG.write(panel, to: (save as NSString).appendingPathComponent(item.name))
                 }
                 if !json {
