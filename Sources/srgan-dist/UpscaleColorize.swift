@@ -3,6 +3,7 @@
 // U-Net's receptive field spans the image, so there is no exact tiling); its sides are padded by
 // repeating the edge pixels to multiples of 2^colorizer.depth and the result cropped back.
 
+import ArgumentParser
 import Foundation
 import SRData
 import SRModels
