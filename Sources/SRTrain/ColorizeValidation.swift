@@ -55,7 +55,7 @@ extension Validation {
 
     /// One held-out image through the colourising generator: SR, bicubic of the colour LR, both
     /// scored in RGB, and the four-panel picture (gray LR, colour bicubic, model, HR).
-    static func colorizeOne(_ generator: Generator, _ item: ValidationImage)
+    public static func colorizeOne(_ generator: Generator, _ item: ValidationImage)
         -> (sr: RGBImage, panel: RGBImage, model: (psnr: Double, ssim: Double), bicubic: (psnr: Double, ssim: Double)) {
         let scale = generator.config.scale
         let lr = resize(item.hr, scale: 1 / Double(scale))

@@ -138,6 +138,8 @@ public final class Trainer {
         // Networks, identical on every rank.
         generator = Generator(config.generator, seed: config.seed)
         discriminator = config.phase == .gan ? Discriminator(config.discriminator, seed: config.seed &+ 1) : nil
+        say("networks: \(generator.summary), \(generator.parameters.count) parameters"
+            + (discriminator.map { "; \($0.summary), \($0.parameters.count) parameters" } ?? ""))
         let content: ContentLoss = try together {
             let source: VGGWeightsSource? = config.vggWeights.map { .file($0) } ?? (config.allowRandomVGG ? .randomForTesting : nil)
             let loss = try ContentLoss(config.contentLoss, vggWeights: source)
