@@ -44,20 +44,7 @@ struct Upscale: ParsableCommand {
                 return
             }
             let upscaler = Upscaler(model: model, tile: tile, overlap: overlap)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-                throw DataError(input, "no such file or folder", hint: "pass a PNG file or a folder of PNGs")
-            }
-            var jobs: [(String, String)] = []
-            if isDirectory.boolValue {
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-                for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where name.lowercased().hasSuffix(".png") {
-                    jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(name)))
-                }
-                guard !jobs.isEmpty else { throw DataError(input, "no PNG files in the folder", hint: "put PNG images there") }
-            } else {
-                jobs = [(input, output)]
-            }
+            let jobs = try self.jobs()
             let tiling = upscaler.tile == 0 ? "whole images at once (memory grows with the image)"
                 : String(format: "tiles of %d LR px with %d px of context: about %.0f MB of activations",
                          upscaler.tile, upscaler.overlap, Double(upscaler.peakBytesEstimate) / 1e6)
@@ -89,5 +76,21 @@ struct Upscale: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// (input, output) paths: the one file, or every PNG of the input folder into the output folder (created).
+    func jobs() throws -> [(String, String)] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+            throw DataError(input, "no such file or folder", hint: "pass a PNG file or a folder of PNGs")
+        }
+        guard isDirectory.boolValue else { return [(input, output)] }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var jobs: [(String, String)] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where name.lowercased().hasSuffix(".png") {
+            jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(name)))
+        }
+        guard !jobs.isEmpty else { throw DataError(input, "no PNG files in the folder", hint: "put PNG images there") }
+        return jobs
     }
 }

@@ -20,20 +20,7 @@ extension Upscale {
             throw ConfigurationError("\(model.file): a colourising generator (gray input, colour output)",
                                      hint: "add --colorize to turn gray photos into colour ones with it")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-            throw DataError(input, "no such file or folder", hint: "pass a PNG file or a folder of PNGs")
-        }
-        var jobs: [(String, String)] = []
-        if isDirectory.boolValue {
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-            for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where name.lowercased().hasSuffix(".png") {
-                jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(name)))
-            }
-            guard !jobs.isEmpty else { throw DataError(input, "no PNG files in the folder", hint: "put PNG images there") }
-        } else {
-            jobs = [(input, output)]
-        }
+        let jobs = try self.jobs()
         print("\(model.generator.summary): gray x\(model.scale) -> colour, whole images at once")
         let multiple = config.lrSideMultiple
         var failures = 0
