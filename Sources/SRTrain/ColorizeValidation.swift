@@ -54,19 +54,23 @@ extension Validation {
     }
 
     /// One held-out image through the colourising generator: SR, bicubic of the colour LR, both
-    /// scored in RGB, and the four-panel picture (gray LR, colour bicubic, model, HR).
+    /// scored in RGB, and the four-panel picture (gray LR, colour bicubic, model, HR); also
+    /// bicubic of the gray input, the lower reference (no colour at all).
     public static func colorizeOne(_ generator: Generator, _ item: ValidationImage)
-        -> (sr: RGBImage, panel: RGBImage, model: (psnr: Double, ssim: Double), bicubic: (psnr: Double, ssim: Double)) {
+        -> (sr: RGBImage, panel: RGBImage, model: (psnr: Double, ssim: Double), bicubic: (psnr: Double, ssim: Double),
+            grayBicubic: (psnr: Double, ssim: Double)) {
         let scale = generator.config.scale
         let lr = resize(item.hr, scale: 1 / Double(scale))
         let sr = colorize(generator, lr)
         let bicubic = resize(lr, scale: Double(scale))
         let model = ImageMetrics.compareRGB(sr, item.hr, border: scale)
         let baseline = ImageMetrics.compareRGB(bicubic, item.hr, border: scale)
-        let panel = ComparisonPanel.make(lr: lightnessPicture(lr), bicubic: bicubic, sr: sr, hr: item.hr, psnr: model.psnr,
+        let gray = lightnessPicture(lr)
+        let grayBaseline = ImageMetrics.compareRGB(resize(gray, scale: Double(scale)), item.hr, border: scale)
+        let panel = ComparisonPanel.make(lr: gray, bicubic: bicubic, sr: sr, hr: item.hr, psnr: model.psnr,
                                          ssim: model.ssim, psnrBicubic: baseline.psnr, ssimBicubic: baseline.ssim,
                                          lrLabel: "L* of LR x\(scale) (input)")
-        return (sr, panel, model, baseline)
+        return (sr, panel, model, baseline, grayBaseline)
     }
 }
 

@@ -344,6 +344,10 @@ public final class Trainer {
         var text = String(format: "validation step %d: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) on %d images [%@, %d-pixel border]",
                           done, result.psnr, result.psnrBicubic, result.psnr - result.psnrBicubic, result.ssim,
                           result.ssimBicubic, result.images, config.generator.kind == .colorize ? "RGB vs colour-LR bicubic" : "Y", scale)
+        if config.generator.kind == .colorize {
+            values += [("psnr_gray_bicubic", result.psnrGrayBicubic), ("ssim_gray_bicubic", result.ssimGrayBicubic)]
+            text += String(format: "; gray-LR bicubic %.2f dB, SSIM %.4f", result.psnrGrayBicubic, result.ssimGrayBicubic)
+        }
         if let ema {
             let emaResult = try Validation.run(ema, images: images, globalSkip: config.globalSkip, saveFolder: nil, saveCount: 0)
             values += [("psnr_ema", emaResult.psnr), ("ssim_ema", emaResult.ssim)]

@@ -14,6 +14,8 @@ public struct ValidationImage {
 
 public struct ValidationResult: Sendable {
     public var psnr = 0.0, ssim = 0.0, psnrBicubic = 0.0, ssimBicubic = 0.0
+    /// Colorize mode only: bicubic of the gray input (what a user with only the gray LR gets), in RGB.
+    public var psnrGrayBicubic = 0.0, ssimGrayBicubic = 0.0
     public var images = 0
 }
 
@@ -104,6 +106,8 @@ public enum Validation {
                 result.ssim += one.model.ssim
                 result.psnrBicubic += one.bicubic.psnr
                 result.ssimBicubic += one.bicubic.ssim
+                result.psnrGrayBicubic += one.grayBicubic.psnr
+                result.ssimGrayBicubic += one.grayBicubic.ssim
                 if let saveFolder, index < saveCount {
                     try PNG.write(one.sr, to: (saveFolder as NSString).appendingPathComponent(item.name))
                     let panelName = ((item.name as NSString).deletingPathExtension as NSString).appendingPathExtension("panel.png")!
@@ -129,6 +133,8 @@ public enum Validation {
         result.ssim /= n
         result.psnrBicubic /= n
         result.ssimBicubic /= n
+        result.psnrGrayBicubic /= n
+        result.ssimGrayBicubic /= n
         result.images = images.count
         return result
     }

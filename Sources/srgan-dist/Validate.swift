@@ -48,8 +48,9 @@ struct Validate: ParsableCommand {
                 rows.append(row)
                 if let save { try PNG.write(one.panel, to: (save as NSString).appendingPathComponent(item.name)) }
                 if !json {
-                    print(String(format: "%@: PSNR %.2f dB (colour-LR bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) [RGB]",
-                                 item.name, row.psnr, row.psnrBicubic, row.psnr - row.psnrBicubic, row.ssim, row.ssimBicubic))
+                    print(String(format: "%@: PSNR %.2f dB (colour-LR bicubic %.2f, %+.2f; gray-LR bicubic %.2f), SSIM %.4f (bicubic %.4f) [RGB]",
+                                 item.name, row.psnr, row.psnrBicubic, row.psnr - row.psnrBicubic, one.grayBicubic.psnr, row.ssim,
+                                 row.ssimBicubic))
                 }
             }
             for item in items where !colorize {
