@@ -39,6 +39,15 @@ public enum Lab {
         116 * f(toXYZ[3] * linear(r) + toXYZ[4] * linear(g) + toXYZ[5] * linear(b)) - 16
     }
 
+    /// The sRGB gray level g in [0,1] whose L* is `lightness` (R = G = B = g): the inverse of
+    /// `lightness` along the gray axis (L* -> Y -> sRGB).
+    public static func grayLevel(lightness l: Double) -> Double {
+        let fy = (l + 16) / 116, delta = 6.0 / 29
+        let y = fy > delta ? fy * fy * fy : 3 * delta * delta * (fy - 4.0 / 29)
+        let g = y <= 0.0031308 ? 12.92 * y : 1.055 * pow(y, 1 / 2.4) - 0.055
+        return min(max(g, 0), 1)
+    }
+
     /// planar RGB (3, H, W) in [0,1] -> the network's input (H, W): L* / 50 - 1, in [-1, 1].
     public static func networkInput(_ rgb: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, plane: Int) {
         for i in 0..<plane {

@@ -29,25 +29,24 @@ extension ImageMetrics {
 
 extension Validation {
     /// A colour x`scale` image from the L* of `lr` (colour or gray: only its lightness is used).
-    public static func colorize(_ generator: Generator, _ lr: RGBImage) -> RGBImage {
+    /// With `globalSkip`, the bicubic of the gray input is added to the output (GraySkip).
+    public static func colorize(_ generator: Generator, _ lr: RGBImage, globalSkip: Bool) -> RGBImage {
         let scale = generator.config.scale
         let input = Tensor(shape: [1, 1, lr.height, lr.width], values: Lab.networkInput(lr))
         let output = generator.forward(input, mode: .inference)
+        if globalSkip {
+            let base = GraySkip(scale: scale)(input)
+            withExtendedLifetime(base) { addInPlace(output.data, base.data, count: output.count) }
+        }
         for i in 0..<output.count { output[i] = (output[i] + 1) * 0.5 }
         return image(output.data, width: lr.width * scale, height: lr.height * scale)
     }
 
-    /// The network's input shown as a picture: the L* channel as gray (sRGB gray of the same L*).
+    /// The network's input shown as a picture: the sRGB gray of each pixel's L*.
     public static func lightnessPicture(_ lr: RGBImage) -> RGBImage {
         var out = RGBImage(width: lr.width, height: lr.height)
-        let input = Lab.networkInput(lr)
-        // sRGB gray g has L*(g) = lightness; invert L* -> Y -> sRGB.
-        for (i, value) in input.enumerated() {
-            let l = (Double(value) + 1) * 50
-            let fy = (l + 16) / 116, delta = 6.0 / 29
-            let y = fy > delta ? fy * fy * fy : 3 * delta * delta * (fy - 4.0 / 29)
-            let g = y <= 0.0031308 ? 12.92 * y : 1.055 * pow(y, 1 / 2.4) - 0.055
-            let byte = UInt8(min(max((g * 255).rounded(), 0), 255))
+        for (i, value) in Lab.networkInput(lr).enumerated() {
+            let byte = UInt8((Lab.grayLevel(lightness: (Double(value) + 1) * 50) * 255).rounded())
             out.pixels[3 * i] = byte; out.pixels[3 * i + 1] = byte; out.pixels[3 * i + 2] = byte
         }
         return out
@@ -56,12 +55,12 @@ extension Validation {
     /// One held-out image through the colourising generator: SR, bicubic of the colour LR, both
     /// scored in RGB, and the four-panel picture (gray LR, colour bicubic, model, HR); also
     /// bicubic of the gray input, the lower reference (no colour at all).
-    public static func colorizeOne(_ generator: Generator, _ item: ValidationImage)
+    public static func colorizeOne(_ generator: Generator, _ item: ValidationImage, globalSkip: Bool)
         -> (sr: RGBImage, panel: RGBImage, model: (psnr: Double, ssim: Double), bicubic: (psnr: Double, ssim: Double),
             grayBicubic: (psnr: Double, ssim: Double)) {
         let scale = generator.config.scale
         let lr = resize(item.hr, scale: 1 / Double(scale))
-        let sr = colorize(generator, lr)
+        let sr = colorize(generator, lr, globalSkip: globalSkip)
         let bicubic = resize(lr, scale: Double(scale))
         let model = ImageMetrics.compareRGB(sr, item.hr, border: scale)
         let baseline = ImageMetrics.compareRGB(bicubic, item.hr, border: scale)
@@ -71,6 +70,29 @@ extension Validation {
                                          ssim: model.ssim, psnrBicubic: baseline.psnr, ssimBicubic: baseline.ssim,
                                          lrLabel: "L* of LR x\(scale) (input)")
         return (sr, panel, model, baseline, grayBaseline)
+    }
+}
+
+/// The colorize mode's global skip: the gray picture of the L* input (R = G = B = the sRGB gray
+/// of each pixel's lightness), bicubic-upsampled and mapped to [-1,1], added to G's output, so G
+/// learns colour and detail as a residual over the gray image (as BicubicSkip does for SR).
+public final class GraySkip {
+    private let bicubic: BicubicSkip
+
+    public init(scale: Int) { bicubic = BicubicSkip(scale: scale) }
+
+    // lr (N,1,h,w) of L*/50 - 1 -> (N,3,h*scale,w*scale) in [-1,1]
+    public func callAsFunction(_ lr: Tensor) -> Tensor {
+        precondition(lr.c == 1, "GraySkip takes the 1-channel L* input, given \(lr)")
+        let plane = lr.h * lr.w
+        let gray = Tensor(uninitializedShape: [lr.n, 3, lr.h, lr.w])
+        for n in 0..<lr.n {
+            for i in 0..<plane {
+                let g = Float(Lab.grayLevel(lightness: (Double(lr[n * plane + i]) + 1) * 50))
+                for c in 0..<3 { gray[(n * 3 + c) * plane + i] = g }
+            }
+        }
+        return bicubic(gray)
     }
 }
 

@@ -15,7 +15,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     // Networks.
     public var generator: GeneratorConfig
     public var discriminator: DiscriminatorConfig
-    /// Add the bicubic-upsampled LR to the generator's output (the generator learns a residual).
+    /// Add the bicubic-upsampled LR to the generator's output (the generator learns a residual);
+    /// in the colorize mode, the bicubic of the gray picture of its L* input (GraySkip).
     public var globalSkip: Bool
     // Optimisation.
     public var steps: Int
@@ -118,9 +119,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             config.generator = GeneratorConfig(channels: 32, residualBlocks: 4, scale: 4, tailKernel: 3)
             config.generator.kind = .colorize
             config.generator.colorizer = ColorizerConfig(baseChannels: 32, depth: 3, outputChannels: 3)
+            config.globalSkip = true   // the gray image as the base: G learns colour and detail on top
             config.discriminator = DiscriminatorConfig(patchSize: 256, baseChannels: 16, hidden: 256)
-            config.batch = 4
-            config.lr = 1e-3
+            // Batch 2 per rank and Adam 5e-4: 1e-3 diverged after 300 steps without the gray skip
+            // (docs/benchmarks.md, "Colorize mode").
+            config.batch = 2
+            config.lr = 5e-4
             config.steps = phase == .srresnet ? 3000 : 300
             config.lrSteps = phase == .srresnet ? [2400] : []
             config.contentLoss = phase == .srresnet ? .l1 : .mse
@@ -178,9 +182,6 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if validateEvery < 1 || logEvery < 1 || checkpointEvery < 1 { found.append("validate_every, log_every and checkpoint_every must be >= 1") }
         if keepCheckpoints < 1 { found.append("keep_checkpoints must be >= 1") }
         if maxConsecutiveSkips < 0 || watchdogSeconds < 0 { found.append("max_consecutive_skips and watchdog_seconds must be >= 0") }
-        if generator.kind == .colorize && globalSkip {
-            found.append("global_skip adds the bicubic LR to the output, but a colorize generator's LR is gray: set global_skip: false")
-        }
         if phase == .srresnet && contentLoss.vggLayer != nil { found.append("the srresnet phase trains on mse or l1, not \(contentLoss.rawValue)") }
         return found
     }

@@ -154,7 +154,9 @@ public final class Trainer {
                          adam: AdamSettings(beta1: config.adamBeta1, beta2: config.adamBeta2))
         step.adversarialWeight = Float(config.adversarialWeight)
         step.averageGradients(over: comm)
-        if config.globalSkip { step.skip = BicubicSkip(scale: scale).callAsFunction }
+        if config.globalSkip {
+            step.skip = config.generator.kind == .colorize ? GraySkip(scale: scale).callAsFunction : BicubicSkip(scale: scale).callAsFunction
+        }
         if config.ema > 0 { ema = Generator(config.generator, seed: config.seed) }
 
         // Rank 0's state (fresh or restored) on every rank.

@@ -101,7 +101,7 @@ public enum Validation {
         if let saveFolder { try FileManager.default.createDirectory(atPath: saveFolder, withIntermediateDirectories: true) }
         for (index, item) in images.enumerated() {
             if generator.config.kind == .colorize {
-                let one = colorizeOne(generator, item)
+                let one = colorizeOne(generator, item, globalSkip: globalSkip)
                 result.psnr += one.model.psnr
                 result.ssim += one.model.ssim
                 result.psnrBicubic += one.bicubic.psnr

@@ -24,11 +24,24 @@ final class ColorizeTrainTests: XCTestCase {
 
     func testColorizeProblemsAreNamed() throws {
         var config = try TrainConfig.preset("colorize", phase: .srresnet)
-        config.globalSkip = true
-        XCTAssertTrue(config.problems.contains { $0.contains("global_skip") })
-        config.globalSkip = false
         config.generator.colorizer.depth = 2
         XCTAssertTrue(config.problems.contains { $0.contains("colorizer.depth 2") })
+        config.generator.colorizer.depth = 3
+        config.generator.outputChannels = 1
+        XCTAssertTrue(config.problems.contains { $0.contains("outputs RGB") })
+    }
+
+    func testGraySkipIsTheBicubicOfTheGrayOfEachLightness() {
+        // A constant gray: bicubic keeps it, and the gray level round-trips through L*.
+        for level in [0.0, 0.03, 0.2, 0.5, 0.9, 1.0] {
+            let l = Lab.lightness(level, level, level)
+            XCTAssertEqual(Lab.grayLevel(lightness: l), level, accuracy: 1e-9)
+            let lr = Tensor(shape: [2, 1, 4, 4])
+            lr.fill(Float(l / 50 - 1))
+            let skip = GraySkip(scale: 2)(lr)
+            XCTAssertEqual(skip.shape, [2, 3, 8, 8])
+            for i in 0..<skip.count { XCTAssertEqual(Double(skip[i]), 2 * level - 1, accuracy: 2e-5) }
+        }
     }
 
     func testRGBMetricsSeeColourThatLumaHides() {
