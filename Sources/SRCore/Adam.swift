@@ -29,9 +29,10 @@ public struct AdamSettings: Equatable, Sendable {
 public final class Adam {
     public let settings: AdamSettings
     public let count: Int
-    /// First and second moments, same layout as the store's values.
-    public let firstMoment: UnsafeMutablePointer<Float>
-    public let secondMoment: UnsafeMutablePointer<Float>
+    /// First and second moments, same layout as the store's values (read them through these
+    /// properties at the time of use: `updateKeepingPrevious` swaps the buffers).
+    public private(set) var firstMoment: UnsafeMutablePointer<Float>
+    public private(set) var secondMoment: UnsafeMutablePointer<Float>
     /// Updates taken so far (PyTorch's `step` in the optimizer state).
     public var step: Int = 0
 
@@ -72,8 +73,39 @@ public final class Adam {
     /// assumed (the package builds for baseline x86-64, where a scalar fmaf is a library call).
     public func update(values p: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, learningRate: Float) {
         step += 1
-        let s = scalars(learningRate: learningRate)
-        let m = firstMoment, v = secondMoment
+        apply(p, grads, firstMoment, secondMoment, into: (p, firstMoment, secondMoment), scalars(learningRate: learningRate))
+    }
+
+    /// The update of `store` written into `previous`'s buffers (count floats each), which are
+    /// then swapped in: afterwards `previous` holds the values and moments from before the
+    /// update, and `revert(store, to: previous, step:)` brings them back without a copy (the
+    /// GAN step's discriminator update, undone when the generator's update is skipped).
+    public func updateKeepingPrevious(_ store: ParameterStore, learningRate: Float, previous: inout AdamState) {
+        precondition(store.count == count && store.trainable && previous.count == count, "Adam built for \(count) parameters")
+        step += 1
+        apply(store.values, store.grads, firstMoment, secondMoment,
+              into: (previous.values, previous.firstMoment, previous.secondMoment), scalars(learningRate: learningRate))
+        swap(store, &previous)
+    }
+
+    /// Undoes `updateKeepingPrevious`: `previous` is swapped back in and the step count restored.
+    public func revert(_ store: ParameterStore, to previous: inout AdamState, step: Int) {
+        swap(store, &previous)
+        self.step = step
+    }
+
+    private func swap(_ store: ParameterStore, _ other: inout AdamState) {
+        store.swapValues(with: &other.values)
+        Swift.swap(&firstMoment, &other.firstMoment)
+        Swift.swap(&secondMoment, &other.secondMoment)
+    }
+
+    /// (pOut, mOut, vOut) = the update of (p, m, v) by grads; the outputs may be the inputs.
+    private func apply(_ p: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                       _ v: UnsafeMutablePointer<Float>,
+                       into out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+                       _ s: AdamScalars) {
+        let (pOut, mOut, vOut) = out
         // Split by whole blocks, so each value takes the same path (block or scalar tail) whatever
         // the thread count: the result is the same bits on every rank and after a resume.
         let blocks = count / 8
@@ -95,13 +127,19 @@ public final class Adam {
                 second = second * s.keep2 + (s.weight2 * g) * g
                 let denominator = second.squareRoot() / s.correction2Sqrt + s.eps
                 value = value + ((-s.stepSize) * first) / denominator
-                UnsafeMutableRawPointer(m + i).storeBytes(of: first, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(v + i).storeBytes(of: second, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(p + i).storeBytes(of: value, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(mOut + i).storeBytes(of: first, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(vOut + i).storeBytes(of: second, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(pOut + i).storeBytes(of: value, as: SIMD8<Float>.self)
                 i += 8
             }
         }
-        Self.updateScalar(p, grads, m, v, s, blocks * 8..<count)
+        let tail = blocks * 8..<count
+        if pOut != p {
+            (pOut + tail.lowerBound).update(from: p + tail.lowerBound, count: tail.count)
+            (mOut + tail.lowerBound).update(from: m + tail.lowerBound, count: tail.count)
+            (vOut + tail.lowerBound).update(from: v + tail.lowerBound, count: tail.count)
+        }
+        Self.updateScalar(pOut, grads, mOut, vOut, s, tail)
     }
 
     /// The plain loop (ATen's scalar path, with a true fused multiply-add), for the tail of a
@@ -124,6 +162,29 @@ public final class Adam {
             let denominator = v[i].squareRoot() / s.correction2Sqrt + s.eps
             p[i] = p[i] + ((-s.stepSize) * m[i]) / denominator  // addcdiv: self + (value * t1) / t2
         }
+    }
+}
+
+/// Parameter values and Adam moments of one network, `count` floats each: the spare set that
+/// `Adam.updateKeepingPrevious` writes into and swaps with the live one.
+public struct AdamState {
+    public let count: Int
+    public fileprivate(set) var values: UnsafeMutablePointer<Float>
+    public fileprivate(set) var firstMoment: UnsafeMutablePointer<Float>
+    public fileprivate(set) var secondMoment: UnsafeMutablePointer<Float>
+
+    public init(count: Int) {
+        self.count = count
+        values = .allocate(capacity: max(count, 1))
+        firstMoment = .allocate(capacity: max(count, 1))
+        secondMoment = .allocate(capacity: max(count, 1))
+    }
+
+    /// Frees the three buffers (the owner calls it once, when it is done with the state).
+    public func deallocate() {
+        values.deallocate()
+        firstMoment.deallocate()
+        secondMoment.deallocate()
     }
 }
 

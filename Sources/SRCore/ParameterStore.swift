@@ -30,6 +30,10 @@ public final class ParameterStore {
     /// False for a store that never takes gradients (a frozen network): its gradient buffer is
     /// never allocated, saving as much memory as the parameters take.
     public let trainable: Bool
+    /// Bumped by `valuesChanged()` when values are written other than by an optimizer step (a
+    /// model file loaded): a layer that keeps something derived from a frozen store's values (the
+    /// Winograd transform of VGG19's weights) compares it with the version it was made from.
+    public private(set) var version = 0
     private var gradientsOn = true
     private var capacity: Int = 0
     private var slotByName: [String: Int] = [:]
@@ -45,6 +49,17 @@ public final class ParameterStore {
         values.deallocate()
         grads.deallocate()
     }
+
+    /// Exchanges the values buffer with `other` (at least `count` floats, from `allocate`); no
+    /// parameter may be registered afterwards. Layers read `values` at each call, so the swap
+    /// takes effect at once (Adam.updateKeepingPrevious).
+    public func swapValues(with other: inout UnsafeMutablePointer<Float>) {
+        swap(&values, &other)
+        capacity = count
+    }
+
+    /// Tells the layers that cache derived values that `values` were written (see `version`).
+    public func valuesChanged() { version &+= 1 }
 
     /// Adds a parameter named `name` (as PyTorch's state_dict would name it) and returns its slot.
     /// Values start at zero; `initialize` fills them.

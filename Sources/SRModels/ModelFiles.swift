@@ -82,6 +82,7 @@ extension Network {
                 let values = try file.floats(prefix + slot.name)
                 values.withUnsafeBufferPointer { (store.values + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
             }
+            store.valuesChanged()
         }
         for bn in batchNorms {
             if let counter = try? file.integers("\(prefix)\(bn.name).num_batches_tracked") {

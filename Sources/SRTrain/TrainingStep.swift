@@ -15,7 +15,8 @@
 // Numerical faults: a rank whose loss or gradient is not finite poisons its gradient with a NaN
 // before the all-reduce, so after it every rank sees a non-finite gradient and every rank skips
 // the same update. In the gan phase a skipped G update also undoes the D update of the same step
-// (D's weights and Adam state are restored from a copy), so a skipped step leaves both networks
+// (D's update is written into spare buffers that are swapped in, so undoing it swaps them back:
+// no copy of D's 3 x 24M floats per step), so a skipped step leaves both networks
 // exactly as they were; batch-norm running statistics, which the forward passes moved, are
 // restored too (a NaN batch would otherwise poison them for good).
 
@@ -53,7 +54,8 @@ public final class SRGANStep {
     public var skip: ((Tensor) -> Tensor)?
     /// Tests only: called with each network's gradient (and its name) before the all-reduce.
     public var injectFault: ((ParameterStore, String) -> Void)?
-    private var discriminatorBackup: [Float] = []
+    /// D's values and moments from before its last update (the spare set of the swap).
+    private var discriminatorPrevious: AdamState?
     private var statisticsBackup: [Float] = []
     private var trackedBackup: [Int] = []
     private var allBatchNorms: [BatchNorm2d] { generator.batchNorms + (discriminator?.batchNorms ?? []) }
@@ -84,6 +86,8 @@ public final class SRGANStep {
             }
         }
     }
+
+    deinit { discriminatorPrevious?.deallocate() }
 
     public init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
                 adam: AdamSettings = AdamSettings()) {
@@ -180,15 +184,14 @@ public final class SRGANStep {
             restoreStatistics()
             return result  // neither network updated
         }
-        // A copy of D (weights, moments, step) to undo its update if the G update is skipped.
-        if discriminatorBackup.count != 3 * n { discriminatorBackup = [Float](repeating: 0, count: 3 * n) }
-        let backupStep = discriminatorOptimizer.step
-        discriminatorBackup.withUnsafeMutableBufferPointer { backup in
-            backup.baseAddress!.update(from: store.values, count: n)
-            (backup.baseAddress! + n).update(from: discriminatorOptimizer.firstMoment, count: n)
-            (backup.baseAddress! + 2 * n).update(from: discriminatorOptimizer.secondMoment, count: n)
+        // D's update goes into the spare buffers, which are swapped in; the values and moments
+        // from before stay in the spare set, to be swapped back if the G update is skipped.
+        if discriminatorPrevious?.count != n {
+            discriminatorPrevious?.deallocate()
+            discriminatorPrevious = AdamState(count: n)
         }
-        discriminatorOptimizer.update(store, learningRate: discriminatorLearningRate)
+        let previousStep = discriminatorOptimizer.step
+        discriminatorOptimizer.updateKeepingPrevious(store, learningRate: discriminatorLearningRate, previous: &discriminatorPrevious!)
 
         // Generator step: adversarial gradient through D (no D weight gradients) plus content.
         generator.parameters.zeroGrads()
@@ -210,12 +213,7 @@ public final class SRGANStep {
                          network: "generator", result: &result) {
             generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
         } else {
-            discriminatorBackup.withUnsafeBufferPointer { backup in
-                store.values.update(from: backup.baseAddress!, count: n)
-                discriminatorOptimizer.firstMoment.update(from: backup.baseAddress! + n, count: n)
-                discriminatorOptimizer.secondMoment.update(from: backup.baseAddress! + 2 * n, count: n)
-            }
-            discriminatorOptimizer.step = backupStep
+            discriminatorOptimizer.revert(store, to: &discriminatorPrevious!, step: previousStep)
             restoreStatistics()
         }
         return result

@@ -7,6 +7,7 @@
 import ArgumentParser
 import Foundation
 import SRCore
+import SRDistributed
 import SRModels
 
 struct BenchInfer: ParsableCommand {
@@ -23,6 +24,9 @@ struct BenchInfer: ParsableCommand {
     @Option(help: "BLAS threads.")
     var threads = 2
 
+    @Flag(help: "Print a per-layer time table of the last image before the JSON line.")
+    var profile = false
+
     func validate() throws {
         guard input >= 1, steps >= 1, threads >= 1 else { throw ValidationError("--input, --steps and --threads must be >= 1") }
     }
@@ -34,12 +38,19 @@ struct BenchInfer: ParsableCommand {
         let image = Tensor(shape: [1, 3, input, input])  // (1,3,h,w) in [0,1]
         rng.fillUniform(image, 0, 1)
         let rssBefore = ProcessMemory.residentMB
+        let profiler = LayerProfiler()
         var seconds: [Double] = []
-        for _ in 0..<steps {
+        for index in 0..<steps {
+            if profile && index == steps - 1 { LayerProfiler.active = profiler }
+            defer { LayerProfiler.active = nil }
             let start = DispatchTime.now().uptimeNanoseconds
             let output = generator.forward(image, mode: .inference)  // (1,3,4h,4w)
             withExtendedLifetime(output) {}
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        if profile {
+            try ProfileTable.show(profiler, stepSeconds: seconds.last!, comm: SingleProcessCommunicator(),
+                                  title: "profile of the last image, \(input)x\(input) -> \(input * generator.config.scale), \(threads) thread(s)")
         }
         let steady = Array(seconds.dropFirst().isEmpty ? seconds[...] : seconds.dropFirst()).sorted()
         let median = steady[steady.count / 2]

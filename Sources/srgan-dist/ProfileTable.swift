@@ -1,7 +1,7 @@
 // The table `--profile` prints: where the time of a step (or of a run, per step) went, per network
 // and layer kind, from a LayerProfiler. Rank 0's rows in detail; under mpirun a last column holds
 // each rank's total for the same row (every rank runs the same layers in the same order, so the
-// rows line up). "other" is the step's wall time not inside any row: losses, Adam, residual adds,
+// rows line up), and one summary line per rank adds its rows up by network, all-reduce and loop. "other" is the step's wall time not inside any row: losses, Adam, residual adds,
 // the copies between layers.
 
 import Foundation
@@ -36,12 +36,17 @@ enum ProfileTable {
         let other = entries.count, step = entries.count + 1
         print("| | other (losses, optimizer, residual adds, copies) | | | | \(ms(totals[other])) | \(share(totals[other])) |" + (many ? " \(ranks(other)) |" : ""))
         print("| | step | | | | \(ms(stepSeconds)) | 100% |" + (many ? " \(ranks(step)) |" : ""))
-        var byScope: [(String, Double)] = []
-        for entry in entries {
-            let name = entry.scope.isEmpty ? entry.label : entry.scope
-            if let i = byScope.firstIndex(where: { $0.0 == name }) { byScope[i].1 += entry.totalSeconds / divisor } else { byScope.append((name, entry.totalSeconds / divisor)) }
+        // Per network (and all-reduce, data, validation: the loop's own scopes), for each rank.
+        for (rank, rows) in perRank.enumerated() where rank == 0 || many {
+            var byScope: [(String, Double)] = []
+            for (row, entry) in entries.enumerated() {
+                let name = entry.scope.isEmpty ? entry.label : entry.scope
+                if let i = byScope.firstIndex(where: { $0.0 == name }) { byScope[i].1 += rows[row] } else { byScope.append((name, rows[row])) }
+            }
+            print((many ? "rank \(rank) by network: " : "by network: ")
+                  + byScope.map { "\($0.0) \(ms($0.1)) ms (\(String(format: "%.1f%%", 100 * $0.1 / max(rows[step], 1e-12))))" }
+                      .joined(separator: ", ")
+                  + ", other \(ms(rows[other])) ms, step \(ms(rows[step])) ms")
         }
-        print("by network: " + byScope.map { "\($0.0) \(ms($0.1)) ms (\(share($0.1)))" }.joined(separator: ", ")
-              + ", other \(ms(totals[other])) ms")
     }
 }

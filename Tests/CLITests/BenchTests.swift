@@ -1,5 +1,5 @@
 // `srgan-dist bench` at tiny sizes: the children print the promised JSON, the FLOP count matches
-// the hand count of the paper's generator, --profile prints its table, and `bench` without the
+// the hand count of the paper's generator, --profile prints its table (a summary line per rank under mpirun), and `bench` without the
 // peer still prints srgan-dist's row with a hint. No timing is checked: speed lives in benchmarks.
 
 import Foundation
@@ -23,6 +23,26 @@ final class BenchTests: XCTestCase {
         XCTAssertGreaterThan((fields["peak_rss_mb"] as? NSNumber)?.doubleValue ?? 0, 0)
         XCTAssertTrue(lines.contains { $0.hasPrefix("| Generator | Conv2d 3x3 64->64 -> 4x4 | 33 |") }, result.output)
         XCTAssertTrue(lines.contains { $0.hasPrefix("| all-reduce | Generator gradients") }, result.output)
+    }
+
+    func testProfileUnderMPIHasALinePerRank() throws {
+        let result = try runUnderMPI(ranks: 2, ["bench", "step", "--phase", "srresnet", "--batch", "1", "--patch", "16",
+                                                "--steps", "1", "--threads", "1", "--profile"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.contains("2 ranks") && $0.hasPrefix("profile of the last srresnet step") }, result.output)
+        for rank in 0..<2 {
+            let line = try XCTUnwrap(lines.first { $0.hasPrefix("rank \(rank) by network: Generator ") }, result.output)
+            XCTAssertTrue(line.contains("all-reduce ") && line.contains(" ms, step "), String(line))
+        }
+    }
+
+    func testInferenceProfileListsTheGeneratorsLayers() throws {
+        let result = try runSRGANDist(["bench", "infer", "--input", "8", "--steps", "1", "--threads", "1", "--profile"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("| Generator | Conv2d 9x9 64->3 -> 32x32 | 1 |") }, result.output)
+        XCTAssertNotNil(jsonObject(lines.last)?["seconds_per_image"], result.output)
     }
 
     func testJsonHasTheSummaryKeysAndNoPeer() throws {

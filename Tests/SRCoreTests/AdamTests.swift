@@ -38,4 +38,41 @@ final class AdamTests: XCTestCase {
         adam.update(store, learningRate: 0.01)
         assertClose(store.value(slot).toArray(), grads.map { $0 > 0 ? -0.01 : 0.01 }, absolute: 1e-6, relative: 1e-4)
     }
+
+    /// The update written into spare buffers and swapped in gives the same bits as the in-place
+    /// update, and reverting it brings back the values, the moments and the step exactly.
+    func testUpdateKeepingPreviousMatchesInPlaceAndRevertsExactly() {
+        func makeStore() -> (ParameterStore, ParameterSlot) {
+            let store = ParameterStore()
+            let slot = store.register("p", shape: [43])   // 5 blocks of 8 and a scalar tail of 3
+            var rng = SeededRandom(seed: 8)
+            rng.fillUniform(store.value(slot), -1, 1)
+            return (store, slot)
+        }
+        let (inPlace, slot) = makeStore(), (swapped, _) = makeStore()
+        let adamA = Adam(parameterCount: 43), adamB = Adam(parameterCount: 43)
+        var previous = AdamState(count: 43)
+        defer { previous.deallocate() }
+        var rng = SeededRandom(seed: 9)
+        func state(_ store: ParameterStore, _ adam: Adam) -> [[Float]] {
+            [store.value(slot).toArray(), Array(UnsafeBufferPointer(start: adam.firstMoment, count: 43)),
+             Array(UnsafeBufferPointer(start: adam.secondMoment, count: 43))]
+        }
+        for step in 0..<4 {
+            let grads = (0..<43).map { _ in rng.uniform(-1, 1) }
+            for i in 0..<43 { inPlace.grads[i] = grads[i]; swapped.grads[i] = grads[i] }
+            let before = state(swapped, adamB)
+            adamA.update(inPlace, learningRate: 0.01)
+            adamB.updateKeepingPrevious(swapped, learningRate: 0.01, previous: &previous)
+            XCTAssertEqual(state(swapped, adamB), state(inPlace, adamA), "step \(step)")
+            XCTAssertNotEqual(state(swapped, adamB)[0], before[0])
+            if step == 2 {  // undo, then redo the same update
+                adamB.revert(swapped, to: &previous, step: step)
+                XCTAssertEqual(state(swapped, adamB), before)
+                XCTAssertEqual(adamB.step, step)
+                adamB.updateKeepingPrevious(swapped, learningRate: 0.01, previous: &previous)
+                XCTAssertEqual(state(swapped, adamB), state(inPlace, adamA))
+            }
+        }
+    }
 }

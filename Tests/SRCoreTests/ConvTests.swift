@@ -81,7 +81,8 @@ final class ConvTests: XCTestCase {
         defer { Winograd.chunkFloats = saved; Winograd.disabled = false }
         // whole batch; 2 images per chunk; 2 of an image's 4 tile rows per chunk
         for (chunk, shape) in [(saved, (3, 64, 64, 3, 1, 1, 24, 24)), (36 * 80 * 24, (5, 32, 48, 3, 1, 1, 13, 11)),
-                               (36 * 80 * 6, (2, 32, 48, 3, 1, 1, 13, 11))] {
+                               (36 * 80 * 6, (2, 32, 48, 3, 1, 1, 13, 11)),
+                               (saved, (2, 24, 41, 3, 1, 1, 9, 7))] {  // 984 channel pairs: a partial last block of 256
             Winograd.chunkFloats = chunk
             func run(winograd: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
                 Winograd.disabled = !winograd
@@ -122,6 +123,25 @@ final class ConvTests: XCTestCase {
             let one = run(threads: 1), two = run(threads: 2)
             for (index, name) in ["y", "dx", "dW", "db"].enumerated() {
                 assertClose(two[index], one[index], absolute: 1e-5, relative: 1e-5, "\(name) \(shape)")
+            }
+        }
+    }
+
+    /// A frozen layer keeps its Winograd weight transform between calls and remakes it when its
+    /// store says the values changed (a model file loaded).
+    func testFrozenLayerReusesItsTransformUntilTheValuesChange() {
+        let frozenStore = ParameterStore(trainable: false), store = ParameterStore()
+        let frozen = makeConv(frozenStore, (2, 16, 12, 3, 1, 1, 9, 9), kernel: .gemm)
+        let twin = makeConv(store, (2, 16, 12, 3, 1, 1, 9, 9), kernel: .gemm)
+        var rng = SeededRandom(seed: 5)
+        let input = Tensor(shape: [2, 16, 9, 9])
+        rng.fillUniform(input, -1, 1)
+        for round in 0..<3 {
+            XCTAssertEqual(frozen.forward(input).toArray(), twin.forward(input).toArray(), "round \(round)")
+            if round == 1 {
+                rng.fillUniform(frozenStore.value(frozen.weight), -1, 1)
+                store.value(twin.weight).data.update(from: frozenStore.value(frozen.weight).data, count: twin.weight.count)
+                frozenStore.valuesChanged()
             }
         }
     }

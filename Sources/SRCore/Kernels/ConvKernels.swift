@@ -34,8 +34,9 @@ public func convForward(
     // (im2col is half the work at stride 2: one thread building it while the other waited for
     // the split sgemm left a core idle).
     forEachImage(g) { images in
-        let columns = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.patchSize * g.outPlane)
-        defer { columns?.deallocate() }
+        let columnCount = g.patchSize * g.outPlane
+        let columns = g.isPointwise ? nil : TensorMemory.allocate(columnCount)
+        defer { columns.map { TensorMemory.release($0, count: columnCount) } }
         for n in images {
             let image = input + n * g.inChannels * g.inPlane
             let out = output + n * g.outChannels * g.outPlane
@@ -94,10 +95,10 @@ public func convBackward(
         let partial = part == 0 ? nil : partials + (part - 1) * (weightCount + g.outChannels)
         let ownWeightGrad = weightGrad.map { partial ?? $0 }
         let ownBiasGrad = biasGrad.map { partial.map { $0 + weightCount } ?? $0 }
-        let columns = (g.isPointwise || weightGrad == nil) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
-        defer { columns?.deallocate() }
-        let columnGrad = (g.isPointwise || inputGrad == nil) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
-        defer { columnGrad?.deallocate() }
+        let columns = (g.isPointwise || weightGrad == nil) ? nil : TensorMemory.allocate(columnCount)
+        defer { columns.map { TensorMemory.release($0, count: columnCount) } }
+        let columnGrad = (g.isPointwise || inputGrad == nil) ? nil : TensorMemory.allocate(columnCount)
+        defer { columnGrad.map { TensorMemory.release($0, count: columnCount) } }
         for n in images {
             let image = input + n * g.inChannels * g.inPlane
             let outGrad = outputGrad + n * g.outChannels * g.outPlane

@@ -12,6 +12,10 @@ public final class Conv2d: Layer {
     public var kernel: Kernel = .gemm
     private let store: ParameterStore
     private var input: Tensor?
+    /// A frozen layer's (its store is not trainable: VGG19's) Winograd-transformed weights, kept
+    /// between calls: its forward runs twice a GAN step (HR and SR) on weights that never change,
+    /// and the transform of a 512x512 layer writes 38 MB. Remade when the store's version moves.
+    private var frozenTransform: FrozenTransform?
 
     /// Registers `name.weight` and `name.bias` and initialises them as PyTorch does by default:
     /// U(-1/sqrt(fanIn), 1/sqrt(fanIn)). Padding defaults to "same" for odd kernels at stride 1.
@@ -47,12 +51,27 @@ public final class Conv2d: Layer {
         let weightPointer = UnsafePointer(store.values + weight.offset)
         switch kernel {
         case .gemm:
-            convForward(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
+            if let u = frozenWinogradWeights(g) {
+                winogradConvForward(output: output.data, input: input.data, transformedWeight: u, bias: biasPointer, g)
+            } else {
+                convForward(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
+            }
         case .reference:
             convForwardReference(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
         }
         self.input = mode.recordsForBackward ? input : nil
         return output
+    }
+
+    /// U for the forward of a frozen layer on the Winograd path (nil: not frozen, or another path).
+    private func frozenWinogradWeights(_ g: ConvGeometry) -> UnsafePointer<Float>? {
+        guard !store.trainable, usesWinograd(g) else { return nil }
+        if frozenTransform?.version != store.version {
+            let u = winogradWeightTransform(UnsafePointer(store.values + weight.offset), outChannels: outChannels,
+                                            inChannels: inChannels, flipped: false)
+            frozenTransform = FrozenTransform(u, version: store.version)
+        }
+        return UnsafePointer(frozenTransform!.values)
     }
 
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
@@ -73,4 +92,18 @@ public final class Conv2d: Layer {
         }
         return inputGrad
     }
+}
+
+/// Transformed weights owned by one layer, freed with it (not kept for reuse: a dropped VGG19's
+/// would pin 300 MB).
+private final class FrozenTransform {
+    let values: UnsafeMutablePointer<Float>
+    let version: Int
+
+    init(_ values: UnsafeMutablePointer<Float>, version: Int) {
+        self.values = values
+        self.version = version
+    }
+
+    deinit { values.deallocate() }
 }
