@@ -207,9 +207,17 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             encoder.outputFormatting = .sortedKeys
             let x = (try? encoder.encode([a])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
             let y = (try? encoder.encode([b])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
+            // Nested settings (generator.colorizer) as sorted JSON: a dictionary's description
+            // lists its keys in a per-process order, so equal settings could compare unequal.
+            func text(_ value: Any?) -> String {
+                guard let value else { return "none" }
+                guard value is [String: Any] || value is [Any],
+                      let data = try? JSONSerialization.data(withJSONObject: value, options: .sortedKeys) else { return "\(value)" }
+                return String(decoding: data, as: UTF8.self)
+            }
             if let x = x as? [String: Any], let y = y as? [String: Any] {
-                for key in Set(x.keys).union(y.keys).sorted() where "\(x[key] ?? "none")" != "\(y[key] ?? "none")" {
-                    found.append("\(name).\(key) \(x[key] ?? "none") here vs \(y[key] ?? "none") in the checkpoint")
+                for key in Set(x.keys).union(y.keys).sorted() where text(x[key]) != text(y[key]) {
+                    found.append("\(name).\(key) \(text(x[key])) here vs \(text(y[key])) in the checkpoint")
                 }
             } else if "\(x ?? "none")" != "\(y ?? "none")" {
                 found.append("\(name) \(x ?? "none") here vs \(y ?? "none") in the checkpoint")

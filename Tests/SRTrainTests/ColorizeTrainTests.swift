@@ -22,6 +22,20 @@ final class ColorizeTrainTests: XCTestCase {
         XCTAssertTrue(colorize.problems.isEmpty, "\(colorize.problems)")
     }
 
+    func testEqualNestedSettingsAreNoShapeDifference() throws {
+        // generator.colorizer is a nested mapping: equal values in any key order must compare equal
+        // (a dictionary's description orders its keys differently from one process to the next).
+        let config = try TrainConfig.preset("colorize", phase: .srresnet)
+        for _ in 0..<20 {
+            let reloaded = try TrainConfig.fromSaved(yaml: config.yaml, source: "config.yaml")
+            XCTAssertEqual(config.shapeDifferences(from: reloaded), [])
+        }
+        var wider = config
+        wider.generator.colorizer.baseChannels = 16
+        XCTAssertEqual(config.shapeDifferences(from: wider).count, 1)
+        XCTAssertTrue(config.shapeDifferences(from: wider)[0].contains("generator.colorizer"), "\(config.shapeDifferences(from: wider))")
+    }
+
     func testColorizeProblemsAreNamed() throws {
         var config = try TrainConfig.preset("colorize", phase: .srresnet)
         config.generator.colorizer.depth = 2
