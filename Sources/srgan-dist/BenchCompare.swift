@@ -56,6 +56,9 @@ struct BenchCompare: ParsableCommand {
     @Flag(help: "Print one JSON object of srgan-dist's figures (no peer run).")
     var json = false
 
+    @Option(help: "Rounds of every workload (srgan-dist, then the peer, per workload and round); with more than one, a last table gives each workload's ratio per round and their median (this VM's speed drifts by up to 30% within minutes).")
+    var rounds = 1
+
     func validate() throws {
         guard let selected = BenchWorkload.list(workloads) else {
             throw ValidationError("--workloads '\(workloads)': expected a comma-separated list of \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -64,6 +67,7 @@ struct BenchCompare: ParsableCommand {
             throw ValidationError("--threads, --steps, --batch, --infer-input and --ranks must be >= 1, --gemm-size >= 64")
         }
         guard patch >= 16, patch % 16 == 0 else { throw ValidationError("--patch must be a positive multiple of 16") }
+        guard rounds >= 1, rounds == 1 || !json else { throw ValidationError("--rounds must be >= 1, and 1 with --json (srgan-dist's figures alone)") }
         if selected.contains(where: \.isDataParallel) && batch % ranks != 0 {
             throw ValidationError("--batch \(batch) does not split evenly over --ranks \(ranks)")
         }
@@ -96,6 +100,27 @@ struct BenchCompare: ParsableCommand {
             (torchVersion, peerNote) = checkPeer()
             if let peerNote { FileHandle.standardError.write(Data("bench: \(peerNote)\n".utf8)) }
         }
+        var reports: [BenchCompareReport] = []
+        for round in 1...rounds {
+            if rounds > 1 { progress("round \(round) of \(rounds)") }
+            let outcomes = measure(selected, sizes, peer: torchVersion != nil)
+            let report = BenchCompareReport(sizes: sizes, sgemm: sgemm, sgemmOneThread: sgemmOneThread, gemmSize: gemmSize,
+                                            torchVersion: torchVersion, outcomes: outcomes)
+            if json {
+                print(report.json())
+            } else {
+                if rounds > 1 { print("round \(round) of \(rounds):") }
+                report.printTable()
+                if let peerNote { print(peerNote) }
+            }
+            reports.append(report)
+        }
+        if rounds > 1 { BenchCompareReport.printRounds(reports) }
+        if reports.contains(where: { $0.outcomes.contains { $0.own == nil } }) { throw ExitCode(1) }
+    }
+
+    /// One round: each workload by srgan-dist in a child process, then by the peer in both layouts.
+    private func measure(_ selected: [BenchWorkload], _ sizes: BenchSizes, peer: Bool) -> [Outcome] {
         var outcomes: [Outcome] = []
         for workload in selected {
             var outcome = Outcome(workload: workload)
@@ -105,7 +130,7 @@ struct BenchCompare: ParsableCommand {
                 outcome.notes.append("srgan-dist \(workload.rawValue) failed: \(error)"
                                      + (workload.isDataParallel ? ". HINT: mpirun (Open MPI) must be on PATH; try the command above by hand" : ""))
             }
-            if torchVersion != nil {
+            if peer {
                 for layout in [[], ["--channels-last"]] {
                     progress("PyTorch\(layout.isEmpty ? "" : " channels_last"): \(workload.title(sizes))")
                     do { outcome.peers.append(try ChildProcess.json(peerPython, workload.peerArguments(sizes, peerDirectory: peerDir) + layout)) } catch {
@@ -115,15 +140,7 @@ struct BenchCompare: ParsableCommand {
             }
             outcomes.append(outcome)
         }
-        let report = BenchCompareReport(sizes: sizes, sgemm: sgemm, sgemmOneThread: sgemmOneThread, gemmSize: gemmSize,
-                                        torchVersion: torchVersion, outcomes: outcomes)
-        if json {
-            print(report.json())
-        } else {
-            report.printTable()
-            if let peerNote { print(peerNote) }
-        }
-        if outcomes.contains(where: { $0.own == nil }) { throw ExitCode(1) }
+        return outcomes
     }
 
     private func progress(_ text: String) {

@@ -35,6 +35,29 @@ struct BenchCompareReport {
         value.map { String(format: pattern, $0) } ?? ""
     }
 
+    /// srgan-dist's speed over the faster PyTorch layout's; > 1: srgan-dist faster (inference:
+    /// PyTorch's seconds over srgan-dist's). Nil when either side did not measure.
+    func speedRatio(_ outcome: BenchCompare.Outcome) -> Double? {
+        let workload = outcome.workload
+        guard let own = outcome.own.flatMap(workload.speed), let peer = fastestPeer(outcome).flatMap(workload.speed) else { return nil }
+        return workload.isInference ? peer / own : own / peer
+    }
+
+    /// The last table of a run with several rounds: each workload's ratio per round and the median.
+    static func printRounds(_ reports: [BenchCompareReport]) {
+        guard let first = reports.first else { return }
+        print("speed srgan-dist / PyTorch per round (\(reports.count) rounds) and the median:")
+        print("| workload | " + (1...reports.count).map { "round \($0)" }.joined(separator: " | ") + " | median |")
+        print("|---|" + String(repeating: "---:|", count: reports.count + 1))
+        for (index, outcome) in first.outcomes.enumerated() {
+            let ratios = reports.map { $0.outcomes.indices.contains(index) ? $0.speedRatio($0.outcomes[index]) : nil }
+            let measured = ratios.compactMap { $0 }.sorted()
+            let median = measured.isEmpty ? nil
+                : measured.count % 2 == 1 ? measured[measured.count / 2] : (measured[measured.count / 2 - 1] + measured[measured.count / 2]) / 2
+            print("| \(outcome.workload.title(first.sizes)) | " + ratios.map { format($0) }.joined(separator: " | ") + " | \(format(median)) |")
+        }
+    }
+
     func printTable() {
         let machine = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?
@@ -50,8 +73,7 @@ struct BenchCompareReport {
             let workload = outcome.workload
             let peer = fastestPeer(outcome)
             let ownSpeed = outcome.own.flatMap(workload.speed), peerSpeed = peer.flatMap(workload.speed)
-            // Speed ratio > 1: srgan-dist faster (inference: PyTorch's seconds over srgan-dist's).
-            let speedRatio = ownSpeed.flatMap { own in peerSpeed.map { workload.isInference ? $0 / own : own / $0 } }
+            let speedRatio = speedRatio(outcome)
             let ownPeak = Self.number(outcome.own, "peak_rss_mb"), peerPeak = Self.number(peer, "peak_rss_mb")
             let gflops = Self.number(outcome.own, "gflop_per_s")
             let cells = [

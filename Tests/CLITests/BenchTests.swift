@@ -66,6 +66,18 @@ final class BenchTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasPrefix("peer not run: /nonexistent/python not found. HINT:") }, result.output)
     }
 
+    func testRoundsPrintATablePerRoundAndTheRatiosPerRound() throws {
+        let result = try runSRGANDist(["bench", "--workloads", "infer", "--infer-input", "8", "--steps", "1", "--rounds", "2",
+                                       "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines.contains("round 1 of 2:") && lines.contains("round 2 of 2:"), result.output)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("| inference 8x8 -> 32x32 | s/image |") }.count, 2, result.output)
+        // No peer: the per-round ratios are blank, but the row is there.
+        XCTAssertTrue(lines.contains("| inference 8x8 -> 32x32 |  |  |  |"), result.output)
+        XCTAssertNotEqual(try runSRGANDist(["bench", "--json", "--rounds", "2"]).status, 0)
+    }
+
     func testUnknownWorkloadGetsOneClearLine() throws {
         let result = try runSRGANDist(["bench", "--workloads", "infer,training"])
         XCTAssertNotEqual(result.status, 0)

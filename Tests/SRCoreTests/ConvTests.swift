@@ -64,6 +64,30 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// The output-side path in bands of one and of three padded rows matches the plain loops, both ways.
+    func testOutputSideBandsMatchPlainLoopReference() {
+        let saved = OutputSide.bandFloats
+        defer { OutputSide.bandFloats = saved }
+        for (rowsPerBand, g) in [(1, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 3, 1, 1, 7, 9))] {
+            OutputSide.bandFloats = rowsPerBand * g.3 * g.3 * g.2 * (g.7 + 2 * g.5)
+            let fastStore = ParameterStore(), referenceStore = ParameterStore()
+            let fast = makeConv(fastStore, g, kernel: .gemm), reference = makeConv(referenceStore, g, kernel: .reference)
+            var rng = SeededRandom(seed: 14)
+            let input = Tensor(shape: [g.0, g.1, g.6, g.7])
+            rng.fillUniform(input, -1, 1)
+            assertClose(fast.forward(input).toArray(), reference.forward(input).toArray(), absolute: 1e-5, relative: 1e-4,
+                        "forward \(g), \(rowsPerBand) rows per band")
+            let upstream = Tensor(shape: [g.0, g.2, g.6, g.7])
+            rng.fillUniform(upstream, -1, 1)
+            assertClose(fast.backward(upstream).toArray(), reference.backward(upstream).toArray(), absolute: 1e-5, relative: 1e-4,
+                        "dx \(g), \(rowsPerBand) rows per band")
+            assertClose(grad(fast.weight, of: fastStore), grad(reference.weight, of: referenceStore), absolute: 1e-4, relative: 1e-4,
+                        "dW \(g), \(rowsPerBand) rows per band")
+            assertClose(grad(fast.bias!, of: fastStore), grad(reference.bias!, of: referenceStore), absolute: 1e-4, relative: 1e-4,
+                        "db \(g), \(rowsPerBand) rows per band")
+        }
+    }
+
     func testFiniteDifferenceGradients() {
         for g in Self.geometries {
             for kernel in [Conv2d.Kernel.gemm, .reference] {
