@@ -5,7 +5,8 @@
 import Foundation
 
 public struct PackParameters: Codable, Equatable, Sendable {
-    /// "grid" (patches every `stride` pixels) or "random" (`cropsPerImage` seeded random crops).
+    /// "grid" (patches every `stride` pixels), "random" (`cropsPerImage` seeded random crops) or
+    /// "whole" (each photo resized, shorter side to `patchSize`, and centre-cropped to a square).
     public var mode: String
     public var patchSize: Int
     public var stride: Int
@@ -15,13 +16,47 @@ public struct PackParameters: Codable, Equatable, Sendable {
     public var patchesPerBlock: Int
     public var validationImages: Int
     public var maxMegapixels: Int
+    /// Photos whose pixels are all gray (R = G = B) were skipped: every target has colour (the
+    /// colourising mode requires it). Absent in packs made before it existed: false.
+    public var skipGray: Bool
 
     enum CodingKeys: String, CodingKey {
         case mode, stride, seed
         case patchSize = "patch_size", cropsPerImage = "crops_per_image", shardBytes = "shard_bytes"
         case patchesPerBlock = "patches_per_block", validationImages = "validation_images"
-        case maxMegapixels = "max_megapixels"
+        case maxMegapixels = "max_megapixels", skipGray = "skip_gray"
     }
+
+    public init(mode: String, patchSize: Int, stride: Int, cropsPerImage: Int, seed: UInt64, shardBytes: Int,
+                patchesPerBlock: Int, validationImages: Int, maxMegapixels: Int, skipGray: Bool = false) {
+        self.mode = mode
+        self.patchSize = patchSize
+        self.stride = stride
+        self.cropsPerImage = cropsPerImage
+        self.seed = seed
+        self.shardBytes = shardBytes
+        self.patchesPerBlock = patchesPerBlock
+        self.validationImages = validationImages
+        self.maxMegapixels = maxMegapixels
+        self.skipGray = skipGray
+    }
+
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try values.decode(String.self, forKey: .mode)
+        patchSize = try values.decode(Int.self, forKey: .patchSize)
+        stride = try values.decode(Int.self, forKey: .stride)
+        cropsPerImage = try values.decode(Int.self, forKey: .cropsPerImage)
+        seed = try values.decode(UInt64.self, forKey: .seed)
+        shardBytes = try values.decode(Int.self, forKey: .shardBytes)
+        patchesPerBlock = try values.decode(Int.self, forKey: .patchesPerBlock)
+        validationImages = try values.decode(Int.self, forKey: .validationImages)
+        maxMegapixels = try values.decode(Int.self, forKey: .maxMegapixels)
+        skipGray = try values.decodeIfPresent(Bool.self, forKey: .skipGray) ?? false
+    }
+
+    /// One item per photo (the whole image resized to patchSize x patchSize).
+    public var wholeImages: Bool { mode == "whole" }
 }
 
 public struct ManifestShard: Codable, Equatable, Sendable {

@@ -11,6 +11,9 @@ public struct PackOptions: Sendable {
         /// A patch every `stride` pixels; 0 means the patch size (no overlap).
         case grid(stride: Int)
         case random(cropsPerImage: Int)
+        /// One item per photo: shorter side resized to the patch size (MATLAB bicubic with
+        /// antialiasing), then the centred square of that side.
+        case whole
     }
 
     public var input: String
@@ -22,6 +25,8 @@ public struct PackOptions: Sendable {
     public var patchesPerBlock = 16
     public var validationImages = 0
     public var maxMegapixels = 100
+    /// Leave out photos whose pixels are all gray (they give no colour targets).
+    public var skipGray = false
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public init(input: String, output: String) {
@@ -34,11 +39,12 @@ public struct PackOptions: Sendable {
             switch sampling {
             case .grid(let stride): return ("grid", stride > 0 ? stride : patchSize, 0)
             case .random(let crops): return ("random", 0, crops)
+            case .whole: return ("whole", 0, 0)
             }
         }()
         return PackParameters(mode: mode, patchSize: patchSize, stride: stride, cropsPerImage: crops, seed: seed,
                               shardBytes: shardBytes, patchesPerBlock: patchesPerBlock,
-                              validationImages: validationImages, maxMegapixels: maxMegapixels)
+                              validationImages: validationImages, maxMegapixels: maxMegapixels, skipGray: skipGray)
     }
 }
 
@@ -107,8 +113,11 @@ public final class Packer {
                 let (file, header) = headers[i]
                 do {
                     let (image, _) = try PNG.read((options.input as NSString).appendingPathComponent(file), maxPixels: maxPixels)
+                    if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: "") }
                     let name = ((file as NSString).deletingPathExtension as NSString).appendingPathExtension("png")!
-                    try PNG.write(image, to: (folder as NSString).appendingPathComponent(name))
+                    // Whole-image packs validate on what they train on: the S x S resized square.
+                    let stored = options.sampling == .whole ? WholeImage.resized(image, side: options.patchSize) : image
+                    try PNG.write(stored, to: (folder as NSString).appendingPathComponent(name))
                     validation.insert(i)
                     validationFiles.append("\(Manifest.validationFolder)/\(name)")
                     sources.append(ManifestSource(file: file, width: header.width, height: header.height, bitDepth: header.bitDepth,
@@ -278,9 +287,12 @@ public final class Packer {
     private func cut(_ file: String, sourceIndex: Int) throws -> [UInt8] {
         let (image, _) = try PNG.read((options.input as NSString).appendingPathComponent(file),
                                       maxPixels: options.maxMegapixels * 1_000_000)
+        if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: "") }
         let p = options.patchSize
         var corners: [(Int, Int)] = []
         switch options.sampling {
+        case .whole:
+            return WholeImage.resized(image, side: p).pixels
         case .grid:
             let stride = options.parameters.stride
             for y in Swift.stride(from: 0, through: image.height - p, by: stride) {
@@ -298,6 +310,8 @@ public final class Packer {
         for (x, y) in corners { bytes += image.crop(x: x, y: y, width: p, height: p).pixels }
         return bytes
     }
+
+    static let grayReason = "grayscale (all pixels R = G = B): no colour target, left out by --skip-gray"
 
     /// FNV-1a of the file name.
     static func nameHash(_ name: String) -> UInt64 {

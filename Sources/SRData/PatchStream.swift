@@ -24,6 +24,7 @@ public struct StreamBatch {
     /// (B, 3, P, P) in [-1, 1] (the paper's HR range).
     public let hr: Tensor
     /// (B, 3, P/scale, P/scale) in [0, 1]: MATLAB-style bicubic of the augmented HR, quantised to 8 bits.
+    /// With `StreamOptions.lightnessLR`: (B, 1, P/scale, P/scale), the CIE L* of that LR scaled to [-1, 1].
     public let lr: Tensor
     /// Global patch indices and dihedral transforms of the batch, in order (for tests and logs).
     public let patchIndices: [Int]
@@ -39,6 +40,8 @@ public struct StreamOptions: Sendable {
     public var seed: UInt64 = 0
     public var scale = 4
     public var augment = true
+    /// The colourising mode's input: the L* channel of the LR (Lab.swift) instead of its RGB.
+    public var lightnessLR = false
     /// Batches prepared ahead of the consumer.
     public var prefetch = 4
     /// Decompressed blocks kept in memory.
@@ -104,7 +107,9 @@ public final class BatchMaker {
     public func batch(at position: StreamPosition) throws -> StreamBatch {
         let b = options.batchSize, p = dataset.patchSize, n = dataset.patchCount
         let lrSide = resizer.outHeight
-        let hr = Tensor(shape: [b, 3, p, p]), lr = Tensor(shape: [b, 3, lrSide, lrSide])
+        let lrChannels = options.lightnessLR ? 1 : 3, lrPlane = lrSide * lrSide
+        let hr = Tensor(shape: [b, 3, p, p]), lr = Tensor(shape: [b, lrChannels, lrSide, lrSide])
+        let colourLR = options.lightnessLR ? Tensor(shape: [3, lrSide, lrSide]) : nil
         var indices: [Int] = [], transforms: [Int] = []
         let first = position.offset + options.rank * b
         for i in 0..<b {
@@ -122,12 +127,13 @@ public final class BatchMaker {
                 }
             }
             // LR from the [0,1] HR (bicubic overshoots, so it is clamped); then HR to [-1,1].
-            let lrTarget = lr.data + i * 3 * lrSide * lrSide
+            let lrTarget = colourLR?.data ?? lr.data + i * 3 * lrPlane
             planar.withUnsafeBufferPointer { source in
                 scratch.withUnsafeMutableBufferPointer { resizer.resize(source.baseAddress!, lrTarget, channels: 3, scratch: $0.baseAddress!) }
             }
             // Clamped and quantised to 8 bits, as an LR image saved to PNG (and the validation LR) is.
-            for k in 0..<(3 * lrSide * lrSide) { lrTarget[k] = (min(max(lrTarget[k], 0), 1) * 255).rounded() / 255 }
+            for k in 0..<(3 * lrPlane) { lrTarget[k] = (min(max(lrTarget[k], 0), 1) * 255).rounded() / 255 }
+            if options.lightnessLR { Lab.networkInput(lrTarget, lr.data + i * lrPlane, plane: lrPlane) }
             let hrTarget = hr.data + i * 3 * p * p
             for k in 0..<(3 * p * p) { hrTarget[k] = planar[k] * 2 - 1 }
         }

@@ -10,8 +10,17 @@
 // PyTorch names (Tests/SRModelsTests/Fixtures/reference_models.py defines the same modules):
 //   head, head_act, body.{i}.{conv1,bn1,act,conv2,bn2} (or body.{g}.blocks.{i}.*), body_conv,
 //   body_bn, upsample.{k}.{conv,act}, tail.
+// kind `colorize` (docs/colorize.md): a U-Net colouriser (UNet.swift, names colorizer.*) runs
+// first on the 1-channel grayscale LR; its output is concatenated with that input,
+// cat(gray, unet(gray)), and the SRResNet above takes those 1 + colorizer.output_channels
+// channels in its head.
 
 import SRCore
+
+/// What the generator does: x`scale` SR of RGB (the paper), or grayscale LR to colour SR.
+public enum GeneratorKind: String, Codable, CaseIterable, Sendable {
+    case srresnet, colorize
+}
 
 public struct GeneratorConfig: Equatable, Codable, Sendable {
     public var channels = 64
@@ -29,12 +38,16 @@ public struct GeneratorConfig: Equatable, Codable, Sendable {
     /// Side of the last convolution's kernel: the paper's 9, or 3 as in EDSR (9x fewer FLOPs in
     /// the layer that runs at the output resolution).
     public var tailKernel = 9
+    /// `colorize`: the U-Net below runs first on a 1-channel grayscale input (inputChannels is then not used).
+    public var kind = GeneratorKind.srresnet
+    public var colorizer = ColorizerConfig()
 
     enum CodingKeys: String, CodingKey {
         case channels, scale
         case residualBlocks = "residual_blocks", residualGroups = "residual_groups"
         case inputChannels = "input_channels", outputChannels = "output_channels", batchNorm = "batch_norm"
         case tailKernel = "tail_kernel"
+        case kind, colorizer
     }
 
     public init(channels: Int = 64, residualBlocks: Int = 16, residualGroups: Int = 0, scale: Int = 4,
@@ -59,13 +72,23 @@ public struct GeneratorConfig: Equatable, Codable, Sendable {
         outputChannels = try values.decodeIfPresent(Int.self, forKey: .outputChannels) ?? 3
         batchNorm = try values.decodeIfPresent(Bool.self, forKey: .batchNorm) ?? true
         tailKernel = try values.decodeIfPresent(Int.self, forKey: .tailKernel) ?? 9
+        kind = try values.decodeIfPresent(GeneratorKind.self, forKey: .kind) ?? .srresnet
+        colorizer = try values.decodeIfPresent(ColorizerConfig.self, forKey: .colorizer) ?? ColorizerConfig()
     }
+
+    /// Channels of the network's input: 1 (the L channel) when colourising, else inputChannels.
+    public var networkInputChannels: Int { kind == .colorize ? 1 : inputChannels }
+
+    /// LR sides must be multiples of this (the U-Net halves them `colorizer.depth` times).
+    public var lrSideMultiple: Int { kind == .colorize ? colorizer.sideMultiple : 1 }
 
     /// The problem with this configuration, or nil when it is valid.
     public var problem: String? {
         if channels < 1 || residualBlocks < 0 || residualGroups < 0 { return "channels must be >= 1 and block counts >= 0" }
         if scale < 2 || scale & (scale - 1) != 0 { return "scale \(scale) is not a power of two >= 2" }
         if tailKernel < 1 || tailKernel % 2 == 0 { return "tail_kernel \(tailKernel) is not an odd size >= 1" }
+        if kind == .colorize, let problem = colorizer.problem { return problem }
+        if kind == .colorize && outputChannels != 3 { return "a colorize generator outputs RGB: output_channels must be 3" }
         return nil
     }
 }
@@ -79,7 +102,13 @@ public final class Generator: Network {
         super.init()
         var rng = SeededRandom(seed: seed)
         let c = config.channels
-        let head = Conv2d(parameters, "head", inChannels: config.inputChannels, outChannels: c, kernelSize: 9, rng: &rng)
+        var colorizer: [Layer] = []
+        var headInputs = config.inputChannels
+        if config.kind == .colorize {
+            colorizer = [ConcatSkip(UNet.make(config.colorizer, inChannels: 1, store: parameters, prefix: "colorizer.", rng: &rng))]
+            headInputs = 1 + config.colorizer.outputChannels
+        }
+        let head = Conv2d(parameters, "head", inChannels: headInputs, outChannels: c, kernelSize: 9, rng: &rng)
         let headActivation = PReLU(parameters, "head_act", channels: c)
         var body: [Layer] = []
         if config.residualGroups == 0 {
@@ -103,7 +132,7 @@ public final class Generator: Network {
             index += 1
         }
         let tail = Conv2d(parameters, "tail", inChannels: c, outChannels: config.outputChannels, kernelSize: config.tailKernel, rng: &rng)
-        root = Sequential([head, headActivation, Residual(Sequential(body))] + upsamplers + [tail])
+        root = Sequential(colorizer + [head, headActivation, Residual(Sequential(body))] + upsamplers + [tail])
     }
 
     private func residualBlock(_ name: String, _ rng: inout SeededRandom) -> Layer {
@@ -126,6 +155,8 @@ public final class Generator: Network {
             ? "\(config.residualBlocks) blocks"
             : "\(config.residualGroups) groups of \(config.residualBlocks) blocks"
         return "Generator(\(body), \(config.channels) channels, x\(config.scale)\(config.batchNorm ? "" : ", no BN")"
-            + (config.tailKernel == 9 ? "" : ", \(config.tailKernel)x\(config.tailKernel) tail") + ")"
+            + (config.tailKernel == 9 ? "" : ", \(config.tailKernel)x\(config.tailKernel) tail")
+            + (config.kind == .colorize ? ", colorizing: U-Net depth \(config.colorizer.depth), \(config.colorizer.baseChannels) channels, "
+               + "\(config.colorizer.outputChannels) out" : "") + ")"
     }
 }

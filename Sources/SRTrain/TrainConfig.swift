@@ -15,7 +15,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     // Networks.
     public var generator: GeneratorConfig
     public var discriminator: DiscriminatorConfig
-    /// Add the bicubic-upsampled LR to the generator's output (the generator learns a residual).
+    /// Add the bicubic-upsampled LR to the generator's output (the generator learns a residual);
+    /// in the colorize mode, the bicubic of the gray picture of its L* input (GraySkip).
     public var globalSkip: Bool
     // Optimisation.
     public var steps: Int
@@ -86,7 +87,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         case vggWeight = "vgg_weight", tvWeight = "tv_weight"
     }
 
-    public static let presetNames = ["paper", "tiny", "combined", "tiny-combined"]
+    public static let presetNames = ["paper", "tiny", "combined", "tiny-combined", "colorize"]
 
     /// `paper`: Ledig et al. 2017 exactly (SRResNet: 10^6 updates at 1e-4, MSE; SRGAN: 10^5 at
     /// 1e-4 then 10^5 at 1e-5, VGG54, batch 16, 96x96 patches, Adam beta1 0.9).
@@ -132,6 +133,26 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             config.validateEvery = phase == .srresnet ? 3500 : 100
             config.validationSamples = 2
             config.checkpointEvery = phase == .srresnet ? 3500 : 100
+        case "colorize":
+            // Grayscale LR -> colour x4 SR on whole images (docs/colorize.md): pack with
+            // --whole-images 256 --skip-gray. A small U-Net + the tiny SRResNet; the discriminator
+            // at quarter width with a 256-wide dense layer: at 256x256 its first dense layer is
+            // 128 x 16 x 16 x 256 = 8.4M weights (the paper's D would have 512 x 16 x 16 x 1024 = 134M).
+            config.generator = GeneratorConfig(channels: 32, residualBlocks: 4, scale: 4, tailKernel: 3)
+            config.generator.kind = .colorize
+            config.generator.colorizer = ColorizerConfig(baseChannels: 32, depth: 3, outputChannels: 3)
+            config.globalSkip = true   // the gray image as the base: G learns colour and detail on top
+            config.discriminator = DiscriminatorConfig(patchSize: 256, baseChannels: 16, hidden: 256)
+            // Batch 2 per rank and Adam 5e-4: 1e-3 diverged after 300 steps without the gray skip
+            // (docs/benchmarks.md, "Colorize mode").
+            config.batch = 2
+            config.lr = 5e-4
+            config.steps = phase == .srresnet ? 3000 : 300
+            config.lrSteps = phase == .srresnet ? [2400] : []
+            config.contentLoss = phase == .srresnet ? .l1 : .mse
+            config.validateEvery = phase == .srresnet ? 1000 : 100
+            config.validationSamples = 2
+            config.checkpointEvery = phase == .srresnet ? 1000 : 100
         default:
             throw ConfigurationError("unknown preset '\(name)'", hint: "choose one of: \(presetNames.joined(separator: ", "))")
         }
@@ -234,9 +255,17 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             encoder.outputFormatting = .sortedKeys
             let x = (try? encoder.encode([a])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
             let y = (try? encoder.encode([b])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
+            // Nested settings (generator.colorizer) as sorted JSON: a dictionary's description
+            // lists its keys in a per-process order, so equal settings could compare unequal.
+            func text(_ value: Any?) -> String {
+                guard let value else { return "none" }
+                guard value is [String: Any] || value is [Any],
+                      let data = try? JSONSerialization.data(withJSONObject: value, options: .sortedKeys) else { return "\(value)" }
+                return String(decoding: data, as: UTF8.self)
+            }
             if let x = x as? [String: Any], let y = y as? [String: Any] {
-                for key in Set(x.keys).union(y.keys).sorted() where "\(x[key] ?? "none")" != "\(y[key] ?? "none")" {
-                    found.append("\(name).\(key) \(x[key] ?? "none") here vs \(y[key] ?? "none") in the checkpoint")
+                for key in Set(x.keys).union(y.keys).sorted() where text(x[key]) != text(y[key]) {
+                    found.append("\(name).\(key) \(text(x[key])) here vs \(text(y[key])) in the checkpoint")
                 }
             } else if "\(x ?? "none")" != "\(y ?? "none")" {
                 found.append("\(name) \(x ?? "none") here vs \(y ?? "none") in the checkpoint")

@@ -110,6 +110,7 @@ public final class Trainer {
             throw ConfigurationError("\(dataPath): patch size \(dataset.patchSize) is not a multiple of 16 and of the scale \(scale)",
                                      hint: "pack again with a --patch-size such as 96")
         }
+        if config.generator.kind == .colorize { try Self.checkColorizeData(dataset, dataPath, config.generator) }
         patchSize = dataset.patchSize
         config.discriminator.patchSize = dataset.patchSize
         config.discriminator.scale = scale   // a conditional D joins the LR at G's scale
@@ -124,7 +125,10 @@ public final class Trainer {
             }
             try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
             if !resuming { try AtomicFile.write(Data(config.yaml.utf8), to: configPath) }  // resuming: once the checkpoint is accepted
-            return try config.val.map { try Validation.loadImages($0, scale: scale) } ?? []
+            return try config.val.map {
+                try Validation.loadImages($0, scale: scale, sideMultiple: config.generator.lrSideMultiple,
+                                          colourOnly: config.generator.kind == .colorize, note: { say($0) })
+            } ?? []
         }
         let globalBatch = config.batch * comm.size * config.accumulate
         say("srgan-dist train: resolved config (saved to \(runDirectory)/config.yaml)\n" + config.yaml)
@@ -135,6 +139,8 @@ public final class Trainer {
         // Networks, identical on every rank.
         generator = Generator(config.generator, seed: config.seed)
         discriminator = config.phase == .gan ? Discriminator(config.discriminator, seed: config.seed &+ 1) : nil
+        say("networks: \(generator.summary), \(generator.parameters.count) parameters"
+            + (discriminator.map { "; \($0.summary), \($0.parameters.count) parameters" } ?? ""))
         let content: ContentLoss = try together {
             let source: VGGWeightsSource? = config.vggWeights.map { .file($0) } ?? (config.allowRandomVGG ? .randomForTesting : nil)
             let loss = config.contentLoss == .combined
@@ -154,7 +160,9 @@ public final class Trainer {
         step.ganLoss = config.ganLoss
         step.totalVariationWeight = Float(config.tvWeight)
         step.averageGradients(over: comm)
-        if config.globalSkip { step.skip = BicubicSkip(scale: scale).callAsFunction }
+        if config.globalSkip {
+            step.skip = config.generator.kind == .colorize ? GraySkip(scale: scale).callAsFunction : BicubicSkip(scale: scale).callAsFunction
+        }
         if config.ema > 0 { ema = Generator(config.generator, seed: config.seed) }
 
         // Rank 0's state (fresh or restored) on every rank.
@@ -187,6 +195,7 @@ public final class Trainer {
 
         var streamOptions = StreamOptions(rank: comm.rank, worldSize: comm.size, batchSize: config.batch, seed: config.seed, scale: scale)
         streamOptions.prefetch = 2 * config.accumulate + 1
+        streamOptions.lightnessLR = config.generator.kind == .colorize
         let streamOffset = progress.step == 0 ? 0 : restoredStreamOffset
         let stream = PatchStream(dataset: dataset, options: streamOptions, position: StreamPosition(offset: streamOffset))
         self.stream = stream
@@ -343,9 +352,13 @@ public final class Trainer {
                                         saveFolder: (runDirectory as NSString).appendingPathComponent(String(format: "samples/step-%07d", done)),
                                         saveCount: config.validationSamples)
         var values = [("psnr", result.psnr), ("ssim", result.ssim), ("psnr_bicubic", result.psnrBicubic), ("ssim_bicubic", result.ssimBicubic)]
-        var text = String(format: "validation step %d: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) on %d images [Y, %d-pixel border]",
+        var text = String(format: "validation step %d: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) on %d images [%@, %d-pixel border]",
                           done, result.psnr, result.psnrBicubic, result.psnr - result.psnrBicubic, result.ssim,
-                          result.ssimBicubic, result.images, scale)
+                          result.ssimBicubic, result.images, config.generator.kind == .colorize ? "RGB vs colour-LR bicubic" : "Y", scale)
+        if config.generator.kind == .colorize {
+            values += [("psnr_gray_bicubic", result.psnrGrayBicubic), ("ssim_gray_bicubic", result.ssimGrayBicubic)]
+            text += String(format: "; gray-LR bicubic %.2f dB, SSIM %.4f", result.psnrGrayBicubic, result.ssimGrayBicubic)
+        }
         if let ema {
             let emaResult = try Validation.run(ema, images: images, globalSkip: config.globalSkip, saveFolder: nil, saveCount: 0)
             values += [("psnr_ema", emaResult.psnr), ("ssim_ema", emaResult.ssim)]

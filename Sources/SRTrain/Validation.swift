@@ -14,12 +14,17 @@ public struct ValidationImage {
 
 public struct ValidationResult: Sendable {
     public var psnr = 0.0, ssim = 0.0, psnrBicubic = 0.0, ssimBicubic = 0.0
+    /// Colorize mode only: bicubic of the gray input (what a user with only the gray LR gets), in RGB.
+    public var psnrGrayBicubic = 0.0, ssimGrayBicubic = 0.0
     public var images = 0
 }
 
 public enum Validation {
     /// PNGs of a folder, or the `val/` images of a packed folder; each cropped to a multiple of `scale`.
-    public static func loadImages(_ path: String, scale: Int) throws -> [ValidationImage] {
+    /// `sideMultiple`: the LR sides must also be multiples of it (the colourising U-Net's 2^depth).
+    /// `colourOnly`: gray images (R = G = B everywhere) are left out, each with a `note`.
+    public static func loadImages(_ path: String, scale: Int, sideMultiple: Int = 1, colourOnly: Bool = false,
+                                  note: (String) -> Void = { _ in }) throws -> [ValidationImage] {
         var folder = path
         if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(Manifest.fileName)) {
             folder = (path as NSString).appendingPathComponent(Manifest.validationFolder)
@@ -32,8 +37,13 @@ public enum Validation {
         var images: [ValidationImage] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where name.lowercased().hasSuffix(".png") {
             let (image, _) = try PNG.read((folder as NSString).appendingPathComponent(name))
-            let width = image.width / scale * scale, height = image.height / scale * scale
-            guard width >= 4 * scale, height >= 4 * scale else { continue }
+            if colourOnly && image.isGray {
+                note("note: \(name): a gray image gives no colour target; not used for validation")
+                continue
+            }
+            let unit = scale * sideMultiple
+            let width = image.width / unit * unit, height = image.height / unit * unit
+            guard width >= 4 * scale, height >= 4 * scale, width > 0, height > 0 else { continue }
             images.append(ValidationImage(name: name, hr: image.crop(x: 0, y: 0, width: width, height: height)))
         }
         guard !images.isEmpty else {
@@ -90,6 +100,21 @@ public enum Validation {
         var result = ValidationResult()
         if let saveFolder { try FileManager.default.createDirectory(atPath: saveFolder, withIntermediateDirectories: true) }
         for (index, item) in images.enumerated() {
+            if generator.config.kind == .colorize {
+                let one = colorizeOne(generator, item, globalSkip: globalSkip)
+                result.psnr += one.model.psnr
+                result.ssim += one.model.ssim
+                result.psnrBicubic += one.bicubic.psnr
+                result.ssimBicubic += one.bicubic.ssim
+                result.psnrGrayBicubic += one.grayBicubic.psnr
+                result.ssimGrayBicubic += one.grayBicubic.ssim
+                if let saveFolder, index < saveCount {
+                    try PNG.write(one.sr, to: (saveFolder as NSString).appendingPathComponent(item.name))
+                    let panelName = ((item.name as NSString).deletingPathExtension as NSString).appendingPathExtension("panel.png")!
+                    try PNG.write(one.panel, to: (saveFolder as NSString).appendingPathComponent(panelName))
+                }
+                continue
+            }
             let lr = resize(item.hr, scale: 1 / Double(scale))
             let sr = superResolve(generator, lr, globalSkip: globalSkip)
             let bicubic = resize(lr, scale: Double(scale))
@@ -108,6 +133,8 @@ public enum Validation {
         result.ssim /= n
         result.psnrBicubic /= n
         result.ssimBicubic /= n
+        result.psnrGrayBicubic /= n
+        result.ssimGrayBicubic /= n
         result.images = images.count
         return result
     }

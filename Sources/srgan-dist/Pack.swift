@@ -24,6 +24,12 @@ struct Pack: ParsableCommand {
     @Option(help: "Random sampling instead of a grid: this many seeded random crops per image.")
     var randomCrops: Int?
 
+    @Option(help: "Whole images instead of patches: each photo resized (shorter side to S, bicubic) and centre-cropped to S x S, one item per photo (the colourising mode's data).")
+    var wholeImages: Int?
+
+    @Flag(help: "Leave out photos whose pixels are all gray (R = G = B): they give no colour targets. Required by the colorize mode.")
+    var skipGray = false
+
     @Option(help: "Seed of the random crops and of the validation split.")
     var seed: UInt64 = 0
 
@@ -47,6 +53,10 @@ struct Pack: ParsableCommand {
         if let stride, stride < 1 { throw ValidationError("--stride must be >= 1") }
         if let randomCrops, randomCrops < 1 { throw ValidationError("--random-crops must be >= 1") }
         if stride != nil && randomCrops != nil { throw ValidationError("choose --stride (grid) or --random-crops, not both") }
+        if let wholeImages {
+            guard wholeImages >= 16, wholeImages % 16 == 0 else { throw ValidationError("--whole-images must be a multiple of 16, at least 16 (e.g. 256)") }
+            guard stride == nil && randomCrops == nil else { throw ValidationError("--whole-images stores one item per photo: leave out --stride and --random-crops") }
+        }
         guard shardMB >= 1, patchesPerBlock >= 1, valImages >= 0, maxMegapixels >= 1, threads >= 1 else {
             throw ValidationError("--shard-mb, --patches-per-block, --max-megapixels and --threads must be >= 1; --val-images >= 0")
         }
@@ -54,8 +64,9 @@ struct Pack: ParsableCommand {
 
     func run() throws {
         var options = PackOptions(input: input, output: output)
-        options.patchSize = patchSize
-        options.sampling = randomCrops.map { .random(cropsPerImage: $0) } ?? .grid(stride: stride ?? patchSize)
+        options.patchSize = wholeImages ?? patchSize
+        options.sampling = wholeImages != nil ? .whole : randomCrops.map { .random(cropsPerImage: $0) } ?? .grid(stride: stride ?? patchSize)
+        options.skipGray = skipGray
         options.seed = seed
         options.shardBytes = shardMB << 20
         options.patchesPerBlock = patchesPerBlock
@@ -75,10 +86,11 @@ struct Pack: ParsableCommand {
         for note in summary.notes { print(note) }
         let manifest = summary.manifest
         let bytes = manifest.shards.reduce(0) { $0 + $1.bytes }
-        let raw = manifest.totalPatches * patchSize * patchSize * 3
-        print(String(format: "packed %d patches of %dx%d from %d training images into %d shard(s), %.1f MB (LZ4 %.2fx); "
+        let side = options.patchSize
+        let raw = manifest.totalPatches * side * side * 3
+        print(String(format: "packed %d \(wholeImages == nil ? "patches" : "whole images") of %dx%d from %d training images into %d shard(s), %.1f MB (LZ4 %.2fx); "
                      + "%d validation images; %d files skipped; %.1f s, %.1f MB/s decoded -> %@",
-                     manifest.totalPatches, patchSize, patchSize, manifest.sources.filter { $0.split == "train" }.count,
+                     manifest.totalPatches, side, side, manifest.sources.filter { $0.split == "train" }.count,
                      manifest.shards.count, Double(bytes) / 1e6, Double(raw) / Double(max(bytes, 1)),
                      manifest.validation.count, manifest.skipped.count, summary.seconds,
                      Double(summary.decodedBytes) / 1e6 / max(summary.seconds, 1e-9), output))

@@ -88,6 +88,10 @@ final class ServeWorkers: @unchecked Sendable {
     private var waitingCount = 0
 
     init(model: TrainedModel, limits: UploadLimits, holdFile: String? = nil) throws {
+        guard model.generator.config.kind != .colorize else {
+            throw ConfigurationError("\(model.file): a colourising generator; serve runs x4 SR generators only",
+                                     hint: "use 'srgan-dist upscale --colorize' with this model")
+        }
         upscaler = Upscaler(model: model)
         self.limits = limits
         self.holdFile = holdFile

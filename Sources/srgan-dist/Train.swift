@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
             write the checkpoint on SIGTERM: mpirun --mca odls_base_sigkill_timeout 120 ... (launch/train-mpi.sh does), or stop with kill -USR2 <mpirun>
             """)
 
-    @Option(help: "Preset: paper, tiny, combined or tiny-combined (default paper; with --resume, the run's own settings).")
+    @Option(help: "Preset: paper, tiny, combined, tiny-combined or colorize (default paper; with --resume, the run's own settings).")
     var preset: String?
 
     @Option(help: "YAML file of settings over the preset (keys as in RUN/config.yaml).")

@@ -33,24 +33,18 @@ struct Upscale: ParsableCommand {
     @Option(help: "Largest input accepted, in megapixels.")
     var maxMegapixels = 50.0
 
+    @Flag(help: "Grayscale to colour: with a model trained with generator.kind colorize, turn a gray photo (or a colour one, by its L* channel) into a x4 colour one.")
+    var colorize = false
+
     func run() throws {
         do {
             let model = try self.model.load()
+            if colorize || model.generator.config.kind == .colorize {
+                try runColorize(model)
+                return
+            }
             let upscaler = Upscaler(model: model, tile: tile, overlap: overlap)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-                throw DataError(input, "no such file or folder", hint: "pass a PNG file or a folder of PNGs")
-            }
-            var jobs: [(String, String)] = []
-            if isDirectory.boolValue {
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-                for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where name.lowercased().hasSuffix(".png") {
-                    jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(name)))
-                }
-                guard !jobs.isEmpty else { throw DataError(input, "no PNG files in the folder", hint: "put PNG images there") }
-            } else {
-                jobs = [(input, output)]
-            }
+            let jobs = try self.jobs()
             let tiling = upscaler.tile == 0 ? "whole images at once (memory grows with the image)"
                 : String(format: "tiles of %d LR px with %d px of context: about %.0f MB of activations",
                          upscaler.tile, upscaler.overlap, Double(upscaler.peakBytesEstimate) / 1e6)
@@ -82,5 +76,21 @@ struct Upscale: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// (input, output) paths: the one file, or every PNG of the input folder into the output folder (created).
+    func jobs() throws -> [(String, String)] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+            throw DataError(input, "no such file or folder", hint: "pass a PNG file or a folder of PNGs")
+        }
+        guard isDirectory.boolValue else { return [(input, output)] }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var jobs: [(String, String)] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where name.lowercased().hasSuffix(".png") {
+            jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(name)))
+        }
+        guard !jobs.isEmpty else { throw DataError(input, "no PNG files in the folder", hint: "put PNG images there") }
+        return jobs
     }
 }

@@ -34,11 +34,26 @@ struct Validate: ParsableCommand {
         do {
             let model = try self.model.load()
             let scale = model.scale
-            let items = try Validation.loadImages(images, scale: scale)
+            let items = try Validation.loadImages(images, scale: scale, sideMultiple: model.generator.config.lrSideMultiple,
+                                                  colourOnly: model.generator.config.kind == .colorize,
+                                                  note: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
             let upscaler = Upscaler(model: model, tile: tile)
             if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
             var rows: [ImageScore] = []
-            for item in items {
+            let colorize = model.generator.config.kind == .colorize
+            for item in items where colorize {
+                let one = Validation.colorizeOne(model.generator, item, globalSkip: model.globalSkip)
+                let row = ImageScore(name: item.name, psnr: one.model.psnr, ssim: one.model.ssim, psnrBicubic: one.bicubic.psnr,
+                                     ssimBicubic: one.bicubic.ssim)
+                rows.append(row)
+                if let save { try PNG.write(one.panel, to: (save as NSString).appendingPathComponent(item.name)) }
+                if !json {
+                    print(String(format: "%@: PSNR %.2f dB (colour-LR bicubic %.2f, %+.2f; gray-LR bicubic %.2f), SSIM %.4f (bicubic %.4f) [RGB]",
+                                 item.name, row.psnr, row.psnrBicubic, row.psnr - row.psnrBicubic, one.grayBicubic.psnr, row.ssim,
+                                 row.ssimBicubic))
+                }
+            }
+            for item in items where !colorize {
                 let lr = Validation.resize(item.hr, scale: 1 / Double(scale))
                 let sr = upscaler.upscale(PlanarImage(lr)).rgb8
                 let bicubic = Validation.resize(lr, scale: Double(scale))
@@ -47,7 +62,8 @@ struct Validate: ParsableCommand {
                 let row = ImageScore(name: item.name, psnr: model.psnr, ssim: model.ssim, psnrBicubic: baseline.psnr, ssimBicubic: baseline.ssim)
                 rows.append(row)
                 if let save {
-                    let panel = ComparisonPanel.make(lr: lr, bicubic: bicubic, sr: sr, hr: item.hr, score: row)
+                    let panel = ComparisonPanel.make(lr: lr, bicubic: bicubic, sr: sr, hr: item.hr, psnr: row.psnr, ssim: row.ssim,
+                                                     psnrBicubic: row.psnrBicubic, ssimBicubic: row.ssimBicubic)
                     try PNG.write(panel, to: (save as NSString).appendingPathComponent(item.name))
                 }
                 if !json {
@@ -58,14 +74,16 @@ struct Validate: ParsableCommand {
             let mean = ImageScore.mean(rows)
             if json {
                 let object: [String: Any] = [
-                    "checkpoint": self.model.checkpoint, "weights": model.file, "scale": scale, "border": scale, "channel": "Y (BT.601)",
+                    "checkpoint": self.model.checkpoint, "weights": model.file, "scale": scale, "border": scale,
+                    "channel": colorize ? "RGB (vs bicubic of the colour LR)" : "Y (BT.601)",
                     "images": rows.map(\.dictionary), "mean": mean.dictionary,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(String(format: "mean of %d images: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) [Y, %d-pixel border]",
-                             rows.count, mean.psnr, mean.psnrBicubic, mean.psnr - mean.psnrBicubic, mean.ssim, mean.ssimBicubic, scale))
+                print(String(format: "mean of %d images: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f) [%@, %d-pixel border]",
+                             rows.count, mean.psnr, mean.psnrBicubic, mean.psnr - mean.psnrBicubic, mean.ssim, mean.ssimBicubic,
+                             colorize ? "RGB vs colour-LR bicubic" : "Y", scale))
                 if let save { print("side-by-side images -> \(save)") }
             }
         } catch {

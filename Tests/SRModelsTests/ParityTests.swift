@@ -68,6 +68,25 @@ final class ParityTests: XCTestCase {
                         "generator_tail3")
     }
 
+    func testColorizingUNetMatchesPyTorch() throws {
+        try checkParity(UNetColorizer(ColorizerConfig(baseChannels: 4, depth: 3, outputChannels: 3), seed: 1), "unet")
+    }
+
+    private func colorizeConfig(colorizerOutputs: Int, scale: Int, tailKernel: Int) -> GeneratorConfig {
+        var config = GeneratorConfig(channels: 8, residualBlocks: 1, scale: scale, tailKernel: tailKernel)
+        config.kind = .colorize
+        config.colorizer = ColorizerConfig(baseChannels: 4, depth: 3, outputChannels: colorizerOutputs)
+        return config
+    }
+
+    func testColorizingGeneratorMatchesPyTorch() throws {
+        try checkParity(Generator(colorizeConfig(colorizerOutputs: 3, scale: 4, tailKernel: 3), seed: 1), "colorize_generator")
+    }
+
+    func testUnbottleneckedColorizingGeneratorMatchesPyTorch() throws {
+        try checkParity(Generator(colorizeConfig(colorizerOutputs: 8, scale: 2, tailKernel: 9), seed: 1), "colorize_generator_wide")
+    }
+
     func testDiscriminatorMatchesPyTorch() throws {
         try checkParity(Discriminator(DiscriminatorConfig(patchSize: 32, baseChannels: 8, hidden: 32), seed: 1), "discriminator")
     }
@@ -91,6 +110,7 @@ final class ParityTests: XCTestCase {
             ("discriminator", Discriminator(DiscriminatorConfig(), seed: 1)),
             ("vgg54", VGG19Features(layer: .phi54)),
             ("vgg22", VGG19Features(layer: .phi22)),
+            ("colorize", Generator({ var config = GeneratorConfig(); config.kind = .colorize; return config }(), seed: 1)),
         ]
         for (name, network) in networks {
             var mine: [String: [Int]] = [:]

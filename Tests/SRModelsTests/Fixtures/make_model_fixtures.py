@@ -18,7 +18,7 @@ from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from reference_models import Discriminator, Generator, VGG19Features  # noqa: E402
+from reference_models import ColorizeGenerator, Discriminator, Generator, UNet, VGG19Features, srgb_to_lab  # noqa: E402
 
 
 def randomise_batch_norms(model, generator):
@@ -70,7 +70,7 @@ def write_paper_shapes():
     shapes = {}
     for name, model in [("generator", Generator()), ("generator_rir", Generator(groups=6, blocks=3)),
                         ("discriminator", Discriminator()), ("vgg54", VGG19Features(5, 4)),
-                        ("vgg22", VGG19Features(2, 2))]:
+                        ("vgg22", VGG19Features(2, 2)), ("colorize", ColorizeGenerator())]:
         shapes[name] = {k: list(v.shape) for k, v in model.state_dict().items()}
     with open(os.path.join(HERE, "paper_shapes.json"), "w") as f:
         json.dump(shapes, f, indent=0, sort_keys=True)
@@ -109,6 +109,33 @@ def main():
     randomise_batch_norms(model, g)
     model.eval()
     record("generator_tail3", model, torch.rand(2, 3, 6, 7))
+    # Added later still: the colourising U-Net alone, and the whole colourising generator
+    # (grayscale in [-1,1]), bottlenecked (3 channels) and un-bottlenecked (as many as the SR net).
+    model = UNet(in_channels=1, base=4, depth=3, out_channels=3)
+    model.eval()
+    record("unet", model, torch.rand(2, 1, 16, 8) * 2 - 1)
+    model = ColorizeGenerator(base=4, depth=3, colorizer_out=3, channels=8, blocks=1, scale=4, tail_kernel=3)
+    randomise_batch_norms(model, g)
+    model.eval()
+    record("colorize_generator", model, torch.rand(2, 1, 8, 16) * 2 - 1)
+    model = ColorizeGenerator(base=4, depth=3, colorizer_out=8, channels=8, blocks=1, scale=2)
+    randomise_batch_norms(model, g)
+    model.eval()
+    record("colorize_generator_wide", model, torch.rand(1, 1, 8, 8) * 2 - 1)
+    write_lab_fixture()
+
+
+def write_lab_fixture():
+    """sRGB -> L*a*b* in double precision: primaries, white, black, grays and random colours."""
+    import json
+    fixed = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5], [0.02, 0.03, 0.04], [0.04045, 0.5, 0.9]]
+    rgb = torch.cat([torch.tensor(fixed, dtype=torch.float64),
+                     torch.rand(24, 3, generator=torch.Generator().manual_seed(11), dtype=torch.float64)])
+    lab = srgb_to_lab(rgb)
+    path = os.path.join(HERE, "..", "..", "SRDataTests", "Fixtures", "lab.json")
+    with open(path, "w") as f:
+        json.dump({"rgb": rgb.flatten().tolist(), "lab": lab.flatten().tolist()}, f)
+    print("wrote lab.json")
 
 
 if __name__ == "__main__":

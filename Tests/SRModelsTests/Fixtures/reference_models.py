@@ -133,3 +133,58 @@ class VGG19Features(nn.Module):
 
     def forward(self, x):
         return self.features((x - self.mean) / self.std)
+
+
+class UNet(nn.Module):
+    """The colourising U-Net (Sources/SRModels/UNet.swift): a 3x3 head, `depth` stride-2 3x3
+    convolutions down, nearest x2 + 3x3 convolution up, each scale's features concatenated
+    (skip first) with the upsampled ones and fused by a 3x3 convolution, a 3x3 tail."""
+
+    def __init__(self, in_channels=1, base=32, depth=3, out_channels=3):
+        super().__init__()
+        widths = [base << k for k in range(depth + 1)]
+        self.head = nn.Conv2d(in_channels, base, 3, padding=1)
+        self.down = nn.ModuleList([nn.Conv2d(widths[k], widths[k + 1], 3, stride=2, padding=1) for k in range(depth)])
+        self.up = nn.ModuleList([nn.Conv2d(widths[k + 1], widths[k], 3, padding=1) for k in range(depth)])
+        self.fuse = nn.ModuleList([nn.Conv2d(2 * widths[k], widths[k], 3, padding=1) for k in range(depth)])
+        self.tail = nn.Conv2d(base, out_channels, 3, padding=1)
+        self.act = nn.LeakyReLU(0.2)
+        self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
+
+    def forward(self, x):
+        x = self.act(self.head(x))
+        skips = []
+        for down in self.down:
+            skips.append(x)
+            x = self.act(down(x))
+        for k in reversed(range(len(self.down))):
+            x = self.act(self.up[k](self.upsample(x)))
+            x = self.act(self.fuse[k](torch.cat([skips[k], x], 1)))
+        return self.tail(x)
+
+
+class ColorizeGenerator(Generator):
+    """Grayscale LR (N,1,h,w) -> colour SR (N,3,4h,4w): cat(gray, colorizer(gray)) into SRResNet."""
+
+    def __init__(self, base=32, depth=3, colorizer_out=3, **srresnet):
+        super().__init__(in_channels=1 + colorizer_out, **srresnet)
+        self.colorizer = UNet(1, base, depth, colorizer_out)
+
+    def forward(self, x):
+        return super().forward(torch.cat([x, self.colorizer(x)], 1))
+
+
+# CIE L*a*b* (D65) from sRGB in [0,1] (Sources/SRData/Lab.swift has the same constants).
+SRGB_TO_XYZ = [[0.4124564, 0.3575761, 0.1804375],
+               [0.2126729, 0.7151522, 0.0721750],
+               [0.0193339, 0.1191920, 0.9503041]]
+D65_WHITE = [0.95047, 1.0, 1.08883]
+
+
+def srgb_to_lab(rgb):
+    """rgb (..., 3) in [0,1] -> (..., 3) L in [0,100], a, b."""
+    linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ torch.tensor(SRGB_TO_XYZ, dtype=rgb.dtype).T / torch.tensor(D65_WHITE, dtype=rgb.dtype)
+    delta = 6 / 29
+    f = torch.where(xyz > delta ** 3, xyz.clamp(min=1e-12) ** (1 / 3), xyz / (3 * delta ** 2) + 4 / 29)
+    return torch.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)

@@ -1,19 +1,22 @@
-// The side-by-side PNG `validate --save` writes per image: LR enlarged by nearest neighbour,
-// bicubic, the model, HR; each panel at the HR size with its label and numbers under it.
+// The side-by-side PNG `validate --save` (and colorize training's validation) writes per image:
+// LR enlarged by nearest neighbour, bicubic, the model, HR; each panel at the HR size with its
+// label and numbers under it.
 
 import Foundation
 import SRData
 
-enum ComparisonPanel {
+public enum ComparisonPanel {
     static let gap = 8
     static let textScale = 2
 
-    static func make(lr: RGBImage, bicubic: RGBImage, sr: RGBImage, hr: RGBImage, score: ImageScore) -> RGBImage {
+    /// `lrLabel` names the first panel (default "LR xS (nearest)"); the scores are the model's and bicubic's.
+    public static func make(lr: RGBImage, bicubic: RGBImage, sr: RGBImage, hr: RGBImage, psnr: Double, ssim: Double,
+                            psnrBicubic: Double, ssimBicubic: Double, lrLabel: String? = nil) -> RGBImage {
         let w = hr.width, h = hr.height
         let labels = [
-            ("LR x\(hr.width / max(lr.width, 1)) (nearest)", "\(lr.width)x\(lr.height)"),
-            ("bicubic", String(format: "%.2f dB  SSIM %.4f", score.psnrBicubic, score.ssimBicubic)),
-            ("model", String(format: "%.2f dB  SSIM %.4f", score.psnr, score.ssim)),
+            (lrLabel ?? "LR x\(hr.width / max(lr.width, 1)) (nearest)", "\(lr.width)x\(lr.height)"),
+            ("bicubic", String(format: "%.2f dB  SSIM %.4f", psnrBicubic, ssimBicubic)),
+            ("model", String(format: "%.2f dB  SSIM %.4f", psnr, ssim)),
             ("HR", "\(hr.width)x\(hr.height)"),
         ]
         // Text must fit under a narrow panel: shrink the font rather than clip.

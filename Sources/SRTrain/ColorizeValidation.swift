@@ -1,0 +1,117 @@
+// The colourising mode's data checks, inference and metrics (docs/colorize.md). Validation LR is
+// the colour HR downsampled by MATLAB-style bicubic (quantised to 8 bits), and the network sees
+// only its L* channel; the result is measured in RGB (PSNR over all three channels, SSIM the mean
+// of the three channels' SSIM, `scale`-pixel border) against the colour HR, next to bicubic
+// upsampling of the *colour* LR: the picture a user who had the colour LR would get.
+
+import Foundation
+import SRCore
+import SRData
+import SRModels
+
+extension ImageMetrics {
+    /// PSNR over R, G and B together and the mean SSIM of the three channels, after cropping `border`.
+    public static func compareRGB(_ a: RGBImage, _ b: RGBImage, border: Int) -> (psnr: Double, ssim: Double) {
+        precondition(a.width == b.width && a.height == b.height, "metrics of images of different sizes")
+        var squared = 0.0, count = 0, ssimSum = 0.0
+        for c in 0..<3 {
+            let channel = { (image: RGBImage) in (0..<(image.width * image.height)).map { Double(image.pixels[3 * $0 + c]) } }
+            let (x, w, h) = cropped(channel(a), width: a.width, height: a.height, border: border)
+            let (y, _, _) = cropped(channel(b), width: b.width, height: b.height, border: border)
+            for i in 0..<x.count { squared += (x[i] - y[i]) * (x[i] - y[i]) }
+            count += x.count
+            ssimSum += ssim(x, y, width: w, height: h)
+        }
+        let mse = squared / Double(max(count, 1))
+        return (mse == 0 ? .infinity : 10 * log10(255 * 255 / mse), ssimSum / 3)
+    }
+}
+
+extension Validation {
+    /// A colour x`scale` image from the L* of `lr` (colour or gray: only its lightness is used).
+    /// With `globalSkip`, the bicubic of the gray input is added to the output (GraySkip).
+    public static func colorize(_ generator: Generator, _ lr: RGBImage, globalSkip: Bool) -> RGBImage {
+        let scale = generator.config.scale
+        let input = Tensor(shape: [1, 1, lr.height, lr.width], values: Lab.networkInput(lr))
+        let output = generator.forward(input, mode: .inference)
+        if globalSkip {
+            let base = GraySkip(scale: scale)(input)
+            withExtendedLifetime(base) { addInPlace(output.data, base.data, count: output.count) }
+        }
+        for i in 0..<output.count { output[i] = (output[i] + 1) * 0.5 }
+        return image(output.data, width: lr.width * scale, height: lr.height * scale)
+    }
+
+    /// The network's input shown as a picture: the sRGB gray of each pixel's L*.
+    public static func lightnessPicture(_ lr: RGBImage) -> RGBImage {
+        var out = RGBImage(width: lr.width, height: lr.height)
+        for (i, value) in Lab.networkInput(lr).enumerated() {
+            let byte = UInt8((Lab.grayLevel(lightness: (Double(value) + 1) * 50) * 255).rounded())
+            out.pixels[3 * i] = byte; out.pixels[3 * i + 1] = byte; out.pixels[3 * i + 2] = byte
+        }
+        return out
+    }
+
+    /// One held-out image through the colourising generator: SR, bicubic of the colour LR, both
+    /// scored in RGB, and the four-panel picture (gray LR, colour bicubic, model, HR); also
+    /// bicubic of the gray input, the lower reference (no colour at all).
+    public static func colorizeOne(_ generator: Generator, _ item: ValidationImage, globalSkip: Bool)
+        -> (sr: RGBImage, panel: RGBImage, model: (psnr: Double, ssim: Double), bicubic: (psnr: Double, ssim: Double),
+            grayBicubic: (psnr: Double, ssim: Double)) {
+        let scale = generator.config.scale
+        let lr = resize(item.hr, scale: 1 / Double(scale))
+        let sr = colorize(generator, lr, globalSkip: globalSkip)
+        let bicubic = resize(lr, scale: Double(scale))
+        let model = ImageMetrics.compareRGB(sr, item.hr, border: scale)
+        let baseline = ImageMetrics.compareRGB(bicubic, item.hr, border: scale)
+        let gray = lightnessPicture(lr)
+        let grayBaseline = ImageMetrics.compareRGB(resize(gray, scale: Double(scale)), item.hr, border: scale)
+        let panel = ComparisonPanel.make(lr: gray, bicubic: bicubic, sr: sr, hr: item.hr, psnr: model.psnr,
+                                         ssim: model.ssim, psnrBicubic: baseline.psnr, ssimBicubic: baseline.ssim,
+                                         lrLabel: "L* of LR x\(scale) (input)")
+        return (sr, panel, model, baseline, grayBaseline)
+    }
+}
+
+/// The colorize mode's global skip: the gray picture of the L* input (R = G = B = the sRGB gray
+/// of each pixel's lightness), bicubic-upsampled and mapped to [-1,1], added to G's output, so G
+/// learns colour and detail as a residual over the gray image (as BicubicSkip does for SR).
+public final class GraySkip {
+    private let bicubic: BicubicSkip
+
+    public init(scale: Int) { bicubic = BicubicSkip(scale: scale) }
+
+    // lr (N,1,h,w) of L*/50 - 1 -> (N,3,h*scale,w*scale) in [-1,1]
+    public func callAsFunction(_ lr: Tensor) -> Tensor {
+        precondition(lr.c == 1, "GraySkip takes the 1-channel L* input, given \(lr)")
+        let plane = lr.h * lr.w
+        let gray = Tensor(uninitializedShape: [lr.n, 3, lr.h, lr.w])
+        for n in 0..<lr.n {
+            for i in 0..<plane {
+                let g = Float(Lab.grayLevel(lightness: (Double(lr[n * plane + i]) + 1) * 50))
+                for c in 0..<3 { gray[(n * 3 + c) * plane + i] = g }
+            }
+        }
+        return bicubic(gray)
+    }
+}
+
+extension Trainer {
+    /// The colourising mode trains on whole images with colour targets only.
+    static func checkColorizeData(_ dataset: PackedDataset, _ path: String, _ generator: GeneratorConfig) throws {
+        let parameters = dataset.manifest.parameters
+        guard parameters.skipGray else {
+            throw ConfigurationError("\(path): packed without --skip-gray, so it may hold gray photos, which give no colour targets",
+                                     hint: "pack again with 'srgan-dist pack --whole-images 256 --skip-gray ...'")
+        }
+        let multiple = generator.scale * generator.lrSideMultiple
+        guard dataset.patchSize % multiple == 0 else {
+            throw ConfigurationError("\(path): items of \(dataset.patchSize)x\(dataset.patchSize) are not a multiple of \(multiple) "
+                                     + "(scale \(generator.scale) x 2^colorizer.depth \(generator.lrSideMultiple))",
+                                     hint: "pack again with --whole-images a multiple of \(multiple), e.g. 256")
+        }
+        if !parameters.wholeImages {
+            FileHandle.standardError.write(Data("note: \(path) holds \(parameters.mode) patches; the colorize mode is meant for whole images (pack --whole-images 256)\n".utf8))
+        }
+    }
+}
