@@ -227,8 +227,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         if tvWeight < 0 || pixelWeight < 0 || vggWeight < 0 { found.append("tv_weight, pixel_weight and vgg_weight must be >= 0") }
         if discriminator.conditional {
-            if discriminator.lrChannels != generator.inputChannels {
-                found.append("discriminator.lr_channels \(discriminator.lrChannels) differs from generator.input_channels \(generator.inputChannels) (D is conditioned on G's input)")
+            if discriminator.lrChannels != generator.networkInputChannels {
+                let source = generator.kind == .colorize ? "the colorize generator's 1-channel L* input" : "generator.input_channels \(generator.inputChannels)"
+                found.append("discriminator.lr_channels \(discriminator.lrChannels) differs from \(source) (D is conditioned on G's input)")
             }
         }
         return found

@@ -91,6 +91,13 @@ final class VariantConfigTests: XCTestCase {
         XCTAssertTrue(config.problems.contains { $0.contains("lr_channels 1 differs from generator.input_channels 3") }, "\(config.problems)")
         config.discriminator.lrChannels = 3
         XCTAssertEqual(config.problems, [])
+        // The colorize generator's input is the 1-channel L*, whatever generator.input_channels says.
+        var colorize = try TrainConfig.preset("colorize", phase: .gan)
+        colorize.discriminator.conditional = true
+        XCTAssertTrue(colorize.problems.contains { $0.contains("lr_channels 3 differs from the colorize generator's 1-channel L* input") },
+                      "\(colorize.problems)")
+        colorize.discriminator.lrChannels = 1
+        XCTAssertEqual(colorize.problems, [])
         config.generator.scale = 32
         XCTAssertTrue(config.problems.contains { $0.contains("needs a scale of 2, 4, 8 or 16, not 32") }, "\(config.problems)")
         config = try TrainConfig.preset("tiny", phase: .srresnet)
