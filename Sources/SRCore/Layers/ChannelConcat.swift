@@ -1,4 +1,5 @@
-// Concatenation along channels and its adjoint (the split), for the conditional discriminator:
+// Concatenation along channels and its adjoint (the split), for the conditional discriminator
+// and ConcatSkip (the U-Net's skips):
 // the gradient of a concatenation is the split of the output gradient.
 
 // a (N,Ca,H,W), b (N,Cb,H,W) -> out (N,Ca+Cb,H,W)

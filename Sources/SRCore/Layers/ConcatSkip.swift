@@ -11,15 +11,7 @@ public final class ConcatSkip: Layer {
 
     // input (N,C,H,W), inner(input) (N,K,H,W) -> output (N,C+K,H,W)
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        let branch = inner.forward(input, mode: mode)
-        precondition(branch.shape.count == 4 && branch.n == input.n && branch.h == input.h && branch.w == input.w,
-                     "ConcatSkip: inner maps \(input) to \(branch)")
-        let output = Tensor(uninitializedShape: [input.n, input.c + branch.c, input.h, input.w])
-        let plane = input.h * input.w
-        for n in 0..<input.n {
-            (output.data + n * output.c * plane).update(from: input.data + n * input.c * plane, count: input.c * plane)
-            (output.data + (n * output.c + input.c) * plane).update(from: branch.data + n * branch.c * plane, count: branch.c * plane)
-        }
+        let output = concatenateChannels(input, inner.forward(input, mode: mode))  // checks the batch and spatial sizes
         inputShape = input.shape
         return output
     }
@@ -27,19 +19,11 @@ public final class ConcatSkip: Layer {
     /// dy = [dy_skip, dy_inner] along channels; dx = dy_skip + inner.backward(dy_inner).
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let shape = cached(inputShape, "ConcatSkip")
-        let (batch, channels, plane) = (shape[0], shape[1], shape[2] * shape[3])
-        let branchChannels = outputGrad.c - channels
-        let branchGrad = Tensor(uninitializedShape: [batch, branchChannels, shape[2], shape[3]])
-        for n in 0..<batch {
-            (branchGrad.data + n * branchChannels * plane).update(from: outputGrad.data + (n * outputGrad.c + channels) * plane,
-                                                                  count: branchChannels * plane)
-        }
+        let (skipGrad, branchGrad) = splitChannels(outputGrad, first: shape[1])
         guard let innerGrad = inner.backward(branchGrad, needInputGrad: needInputGrad) else { return nil }
         let inputGrad = innerGrad.data == branchGrad.data ? innerGrad.copy() : innerGrad
         precondition(inputGrad.shape == shape, "ConcatSkip: inner's input gradient is \(inputGrad), expected \(shape)")
-        for n in 0..<batch {
-            addInPlace(inputGrad.data + n * channels * plane, outputGrad.data + n * outputGrad.c * plane, count: channels * plane)
-        }
+        addInPlace(inputGrad.data, skipGrad.data, count: inputGrad.count)
         return inputGrad
     }
 }
