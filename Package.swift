@@ -3,7 +3,8 @@
 //
 // Layers of the package, lowest first (a target only imports targets above it in this list):
 //   C edges      CBLAS, CMPI, CLZ4, CLibPNG, CZlib (system libraries found by pkg-config) and
-//                CPNGShim (libpng's setjmp error handling, which Swift cannot express)
+//                CPNGShim (libpng's setjmp error handling, which Swift cannot express), CKernels
+//                (hot kernels compiled once per vector ISA, chosen at start-up)
 //   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
 //   SRModels     generator, discriminator, VGG19 features, safetensors model files
 //   SRData       PNG decode/encode, bicubic resize, shard files, packer, streaming reader
@@ -36,9 +37,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
+        // srgan-dist's own hot kernels, one C source compiled per x86 vector ISA, chosen at start-up.
+        .target(name: "CKernels"),
 
         // Numeric core.
-        .target(name: "SRCore", dependencies: ["CBLAS"]),
+        .target(name: "SRCore", dependencies: ["CBLAS", "CKernels"]),
 
         // Networks, model files (safetensors), VGG19 features.
         .target(name: "SRModels", dependencies: ["SRCore"]),
@@ -66,7 +69,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
 
-        .testTarget(name: "SRCoreTests", dependencies: ["SRCore"],
+        .testTarget(name: "SRCoreTests", dependencies: ["SRCore", "CKernels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SRModelsTests", dependencies: ["SRModels"],
                     resources: [.copy("Fixtures")]),

@@ -131,6 +131,7 @@ public final class Trainer {
             } ?? []
         }
         let globalBatch = config.batch * comm.size * config.accumulate
+        say(PlatformSummary.lines(threads: BLASThreads.current).joined(separator: "\n"))
         say("srgan-dist train: resolved config (saved to \(runDirectory)/config.yaml)\n" + config.yaml)
         say("batch \(config.batch) per rank x \(comm.size) rank(s) x accumulate \(config.accumulate) = global batch \(globalBatch); "
             + "\(dataset.patchCount) patches of \(dataset.patchSize)x\(dataset.patchSize), "

@@ -3,6 +3,7 @@
 // srgan-dist's figures.
 
 import Foundation
+import SRCore
 
 struct BenchCompareReport {
     let sizes: BenchSizes
@@ -59,11 +60,9 @@ struct BenchCompareReport {
     }
 
     func printTable() {
-        let machine = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("model name") }?
-            .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
-        print("srgan-dist bench, \(ISO8601DateFormatter().string(from: Date())), \(machine), \(sizes.threads) thread(s), "
+        print("srgan-dist bench, \(ISO8601DateFormatter().string(from: Date())), \(sizes.threads) thread(s), "
               + "\(sizes.steps) step(s) per process\(sizes.steps > 1 ? " (first excluded)" : ""), PyTorch \(torchVersion ?? "not run")")
+        for line in PlatformSummary.lines(threads: sizes.threads) { print(line) }
         print(String(format: "sgemm %dx%dx%d through parallelGemm(): %.1f GFLOP/s at %d thread(s)", gemmSize, gemmSize, gemmSize, sgemm, sizes.threads)
               + (sizes.threads == 1 ? "" : sgemmOneThread.map { String(format: ", %.1f at 1 thread", $0) } ?? ""))
         print("| workload | unit | srgan-dist | PyTorch | PyTorch layout | speed srgan-dist / PyTorch | peak MB srgan-dist | peak MB PyTorch "

@@ -2,12 +2,39 @@
 // work are listed here.
 
 import ArgumentParser
+import Foundation
+import SRCore
 
 @main
 struct SRGANDist: AsyncParsableCommand {  // async so that `serve` can run its server
     static let configuration = CommandConfiguration(
         commandName: "srgan-dist",
         abstract: "Data-parallel SRGAN training on CPU clusters.",
-        version: "0.1.0",
+        version: (["0.2.0"] + PlatformSummary.lines(threads: BLASThreads.current)).joined(separator: "\n"),
         subcommands: [Pack.self, Inspect.self, Train.self, Validate.self, Upscale.self, Report.self, Serve.self, Bench.self])
+
+    /// Before anything else: the BLAS on its best kernels (may re-execute the program) and a
+    /// forced kernel path checked; then the usual parse and run.
+    static func main() async {
+        BLASCore.ensureBestCore()
+        do {
+            _ = try KernelPath.choose(KernelPath.environmentValue)
+        } catch {
+            FileHandle.standardError.write(Data("srgan-dist: error: \(error)\n".utf8))
+            Foundation.exit(2)
+        }
+        if let warning = BLASCore.warning, ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].map({ $0 == "0" }) ?? true {
+            FileHandle.standardError.write(Data("srgan-dist: warning: \(warning)\n".utf8))
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -30,14 +30,6 @@ private func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Double, _ what
     }
 }
 
-/// The gradients of two stores, as `assertClose` compares them.
-private func assertSameGradients(_ a: ParameterStore, _ b: ParameterStore, _ tolerance: Double, _ what: String,
-                                 file: StaticString = #filePath, line: UInt = #line) {
-    for slot in a.layout {
-        assertClose(a.grad(slot).toArray(), b.grad(slot).toArray(), tolerance, "\(what) \(slot.name)", zeroTolerance: 1e-6, file: file, line: line)
-    }
-}
-
 final class VariantStepTests: XCTestCase {
     func testRelativisticLossesMatchPyTorchAutograd() throws {
         let io = try variantFixture("variants_io.safetensors")
@@ -131,26 +123,54 @@ final class VariantStepTests: XCTestCase {
         }
         nonisolated(unsafe) let shared = (steps, batches)
         ranks.run { rank in
-            _ = shared.0[rank].gan(batches: [shared.1[rank]], generatorLearningRate: 1e-3, discriminatorLearningRate: 1e-3)
+            _ = shared.0[rank].gan(batches: [shared.1[rank]], generatorLearningRate: 1e-3, discriminatorLearningRate: 0)
         }
         return steps
     }
 
     /// Two ranks with one micro-batch each = one rank accumulating both (BN sees the same batches):
     /// the means and expectations run over the global batch, not per rank.
+    ///
+    /// D's learning rate is 0 here: Adam's first step moves each weight by about lr x the sign of
+    /// its gradient, so where the true gradient is zero (D's last bias under RaGAN, which sees only
+    /// differences of logits) it would turn rounding noise into +-lr differences in D, and those
+    /// into differences in G's gradient that depend on one machine's summation order. With D fixed,
+    /// both networks' gradients compare the computation alone (the step through an updated D is
+    /// checked against PyTorch above).
+    ///
+    /// Tolerance, per tensor t of a network with N parameters and gradient g:
+    ///   ||a_t - b_t|| <= rho (||b_t|| + ||g|| sqrt(n_t / N))
+    /// the second term is t's share of the network's scale, so a tensor whose true gradient is
+    /// zero compares rounding noise against the gradients it was computed with, not against
+    /// itself. rho = 1e-5: the two sides sum the same products in a different order over
+    /// reductions of at most 2 x 16 x 16 = 512 terms (two micro-batches of 16x16 planes), whose
+    /// worst-case relative error is 512 u = 3e-5 and typical error sqrt(512) u = 1.3e-6.
     func testTwoRanksEqualOneRankAccumulatingTheirMicroBatches() {
         let single = makeStep()
-        let result = single.gan(batches: microBatches(), generatorLearningRate: 1e-3, discriminatorLearningRate: 1e-3)
+        let result = single.gan(batches: microBatches(), generatorLearningRate: 1e-3, discriminatorLearningRate: 0)
         XCTAssertFalse(result.skipped)
         let distributed = twoRanks(global: true), local = twoRanks(global: false)
-        // Gradients, not weights: Adam's first step turns even rounding noise into a step of
-        // about the learning rate (D's last bias has no true gradient under RaGAN).
         for rank in 0..<2 {
-            assertSameGradients(distributed[rank].discriminator!.parameters, single.discriminator!.parameters, 1e-5, "D on rank \(rank)")
-            assertSameGradients(distributed[rank].generator.parameters, single.generator.parameters, 2e-4, "G on rank \(rank)")
+            assertSameGradientsAtNetworkScale(distributed[rank].discriminator!.parameters, single.discriminator!.parameters, 1e-5, "D on rank \(rank)")
+            assertSameGradientsAtNetworkScale(distributed[rank].generator.parameters, single.generator.parameters, 1e-5, "G on rank \(rank)")
         }
         // Per-rank means and expectations would give another D gradient.
         func difference(_ a: ParameterStore, _ b: ParameterStore) -> Float { (0..<a.count).map { abs(a.grads[$0] - b.grads[$0]) }.max()! }
         XCTAssertGreaterThan(difference(local[0].discriminator!.parameters, single.discriminator!.parameters), 1e-3)
+    }
+}
+
+/// ||a_t - b_t|| <= rho (||b_t|| + ||b|| sqrt(n_t / N)) for every tensor t (see the test above).
+private func assertSameGradientsAtNetworkScale(_ a: ParameterStore, _ b: ParameterStore, _ rho: Double, _ what: String,
+                                               file: StaticString = #filePath, line: UInt = #line) {
+    let all = (0..<b.count).reduce(0.0) { $0 + Double(b.grads[$1]) * Double(b.grads[$1]) }.squareRoot()
+    XCTAssertGreaterThan(all, 0, what, file: file, line: line)
+    for slot in b.layout {
+        let x = a.grad(slot).toArray(), y = b.grad(slot).toArray()
+        let difference = zip(x, y).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let norm = y.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let allowed = rho * (norm + all * (Double(y.count) / Double(b.count)).squareRoot())
+        XCTAssertLessThanOrEqual(difference, allowed, "\(what) \(slot.name): ||a - b|| \(difference), ||b|| \(norm), allowed \(allowed)",
+                                 file: file, line: line)
     }
 }

@@ -95,12 +95,13 @@ private struct TileRows {
     @inline(__always) func place(_ r: Int) -> (Int, Int) { (r / rows, firstRow + r % rows) }
 }
 
-// MARK: layout copies
+// MARK: layout copies and tile transforms (Sources/CKernels, one copy per vector ISA)
 
 /// planes (images, C, H, W) -> padded (images, Hp, Wp, C): zero border, channels last.
 private func copyChannelsLast(_ planes: UnsafePointer<Float>, images: Int, channels: Int, _ grid: TileGrid,
                               border: Int, into padded: UnsafeMutablePointer<Float>) {
     let (hp, wp) = (grid.paddedHeight, grid.paddedWidth)
+    let transpose = KernelPath.kernels.pointee.planes_to_channels_last!
     forEachRange(images * hp, work: images * hp * wp * channels) { rows in
         for row in rows {
             let (n, yp) = (row / hp, row % hp)
@@ -108,102 +109,28 @@ private func copyChannelsLast(_ planes: UnsafePointer<Float>, images: Int, chann
             target.update(repeating: 0, count: wp * channels)
             let y = yp - border
             guard y >= 0 && y < grid.height else { continue }
-            for c in 0..<channels {
-                let source = planes + ((n * channels + c) * grid.height + y) * grid.width
-                for x in 0..<grid.width { target[(x + border) * channels + c] = source[x] }
-            }
+            transpose(planes + (n * channels * grid.height + y) * grid.width, grid.height * grid.width, grid.width,
+                      channels, target + border * channels)
         }
     }
 }
-
-// MARK: 1-D transforms on channel vectors
-
-/// out_i = (B^T d)_i for six vectors of `count` floats.
-@inline(__always)
-private func inputColumn(_ d: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
-                               UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
-                         _ o: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                               UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
-                         _ count: Int) {
-    for c in 0..<count {
-        let (d0, d1, d2, d3, d4, d5) = (d.0[c], d.1[c], d.2[c], d.3[c], d.4[c], d.5[c])
-        o.0[c] = 4 * d0 - 5 * d2 + d4
-        o.1[c] = -4 * (d1 + d2) + d3 + d4
-        o.2[c] = 4 * (d1 - d2) - d3 + d4
-        o.3[c] = 2 * (d3 - d1) - d2 + d4
-        o.4[c] = 2 * (d1 - d3) - d2 + d4
-        o.5[c] = 4 * d1 - 5 * d3 + d5
-    }
-}
-
-/// out_q = (A^T m)_q for six vectors in, four out, plus `bias` (nil: none).
-@inline(__always)
-private func outputColumn(_ m: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
-                                UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
-                          _ o: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
-                          _ count: Int) {
-    for c in 0..<count {
-        let (m0, m1, m2, m3, m4, m5) = (m.0[c], m.1[c], m.2[c], m.3[c], m.4[c], m.5[c])
-        o.0[c] = m0 + m1 + m2 + m3 + m4
-        o.1[c] = m1 - m2 + 2 * (m3 - m4)
-        o.2[c] = m1 + m2 + 4 * (m3 + m4)
-        o.3[c] = m1 - m2 + 8 * (m3 - m4) + m5
-    }
-}
-
-/// out_i = (A y)_i for four vectors in, six out (the adjoint of `outputColumn`).
-@inline(__always)
-private func outputGradColumn(_ y: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
-                              _ o: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
-                              _ count: Int) {
-    for c in 0..<count {
-        let (y0, y1, y2, y3) = (y.0[c], y.1[c], y.2[c], y.3[c])
-        o.0[c] = y0
-        o.1[c] = y0 + y1 + y2 + y3
-        o.2[c] = y0 - y1 + y2 - y3
-        o.3[c] = y0 + 2 * y1 + 4 * y2 + 8 * y3
-        o.4[c] = y0 - 2 * y1 + 4 * y2 - 8 * y3
-        o.5[c] = y3
-    }
-}
-
-// MARK: tile transforms
 
 /// padded (images, Hp, Wp, C) -> V (36, T, C) for the chunk's T tiles.
 private func transformInputTiles(_ padded: UnsafePointer<Float>, _ chunk: TileRows, channels: Int, _ grid: TileGrid,
                                  into v: UnsafeMutablePointer<Float>) {
     let tiles = chunk.tiles, plane = tiles * channels
     let rowStride = grid.paddedWidth * channels
+    let transform = KernelPath.kernels.pointee.winograd_input_tile!
     forEachRange(tiles, work: 72 * plane) { range in
-        let column = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channels)
-        defer { column.deallocate() }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channels)
+        defer { scratch.deallocate() }
         for t in range {
             let (n, ty) = chunk.place(t / grid.tilesX), tx = t % grid.tilesX
             let corner = padded + (n * grid.paddedHeight + 4 * ty) * rowStride + 4 * tx * channels
-            // column[i][j] = (B^T d)[i][j]: along the tile's 6 rows, for each of its 6 columns
-            for j in 0..<6 {
-                let d = corner + j * channels
-                inputColumn((d, d + rowStride, d + 2 * rowStride, d + 3 * rowStride, d + 4 * rowStride, d + 5 * rowStride),
-                            (column + j * channels, column + (6 + j) * channels, column + (12 + j) * channels,
-                             column + (18 + j) * channels, column + (24 + j) * channels, column + (30 + j) * channels),
-                            channels)
-            }
-            // V[6i + k][t] = (B^T d B)[i][k]: along each row i
-            for i in 0..<6 {
-                let s = UnsafePointer(column + 6 * i * channels)
-                let o = v + 6 * i * plane + t * channels
-                inputColumn((s, s + channels, s + 2 * channels, s + 3 * channels, s + 4 * channels, s + 5 * channels),
-                            (o, o + plane, o + 2 * plane, o + 3 * plane, o + 4 * plane, o + 5 * plane), channels)
-            }
+            transform(corner, rowStride, channels, v + t * channels, plane, scratch)
         }
     }
 }
-
-/// Output planes written together: planes of power-of-two size share cache sets, so more than
-/// a few at once evict each other from the 8-way L1.
-private let outputBlock = 8
 
 /// M (36, T, OC) -> output (images, OC, H, W) = A^T M A per tile, + bias. One tile row at a time:
 /// its tiles' outputs are staged channels-last (4, 4*tilesX, OC), then written to NCHW a few channels
@@ -214,6 +141,8 @@ private func transformOutputTiles(_ m: UnsafePointer<Float>, _ chunk: TileRows, 
     let tiles = chunk.tiles, plane = tiles * channels
     let (height, width) = (grid.height, grid.width)
     let wide = 4 * grid.tilesX
+    let kernels = KernelPath.kernels.pointee
+    let transform = kernels.winograd_output_tile!, toPlanes = kernels.channels_last_to_planes!
     forEachRange(chunk.tileRows, work: 72 * plane) { tileRows in
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 24 * channels + 4 * wide * channels)
         defer { scratch.deallocate() }
@@ -222,33 +151,12 @@ private func transformOutputTiles(_ m: UnsafePointer<Float>, _ chunk: TileRows, 
             let (n, ty) = chunk.place(tileRow)
             for tx in 0..<grid.tilesX {
                 let t = tileRow * grid.tilesX + tx
-                // half[i][q] = (M A)[i][q]: along each row i
-                for i in 0..<6 {
-                    let s = m + 6 * i * plane + t * channels
-                    let o = half + 4 * i * channels
-                    outputColumn((s, s + plane, s + 2 * plane, s + 3 * plane, s + 4 * plane, s + 5 * plane),
-                                 (o, o + channels, o + 2 * channels, o + 3 * channels), channels)
-                }
-                // staged[p][4tx + q] = (A^T M A)[p][q]: along the columns
-                for q in 0..<4 {
-                    let s = UnsafePointer(half + q * channels), stride = 4 * channels
-                    let o = staged + (4 * tx + q) * channels, rowStride = wide * channels
-                    outputColumn((s, s + stride, s + 2 * stride, s + 3 * stride, s + 4 * stride, s + 5 * stride),
-                                 (o, o + rowStride, o + 2 * rowStride, o + 3 * rowStride), channels)
-                }
+                transform(m + t * channels, plane, channels, staged + 4 * tx * channels, wide * channels, half)
             }
             let rows = min(4, height - 4 * ty)
             let image = output + n * channels * height * width + 4 * ty * width
-            for first in stride(from: 0, to: channels, by: outputBlock) {
-                let last = min(first + outputBlock, channels)
-                for p in 0..<rows {
-                    let source = staged + p * wide * channels
-                    let target = image + p * width
-                    for x in 0..<width {
-                        let s = source + x &* channels
-                        for oc in first..<last { target[oc &* height &* width &+ x] = s[oc] + (bias?[oc] ?? 0) }
-                    }
-                }
+            for p in 0..<rows {
+                toPlanes(staged + p * wide * channels, width, channels, bias, image + p * width, height * width)
             }
         }
     }
@@ -259,26 +167,14 @@ private func transformOutputGradTiles(_ grad: UnsafePointer<Float>, _ chunk: Til
                                       into dm: UnsafeMutablePointer<Float>) {
     let tiles = chunk.tiles, plane = tiles * channels
     let rowStride = grid.paddedWidth * channels
+    let transform = KernelPath.kernels.pointee.winograd_output_grad_tile!
     forEachRange(tiles, work: 72 * plane) { range in
-        let column = UnsafeMutablePointer<Float>.allocate(capacity: 24 * channels)
-        defer { column.deallocate() }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 24 * channels)
+        defer { scratch.deallocate() }
         for t in range {
             let (n, ty) = chunk.place(t / grid.tilesX), tx = t % grid.tilesX
             let corner = grad + (n * grid.paddedHeight + 4 * ty) * rowStride + 4 * tx * channels
-            // column[i][q] = (A dY)[i][q]: along the tile's 4 rows, for each of its 4 columns
-            for q in 0..<4 {
-                let y = corner + q * channels
-                outputGradColumn((y, y + rowStride, y + 2 * rowStride, y + 3 * rowStride),
-                                 (column + q * channels, column + (4 + q) * channels, column + (8 + q) * channels,
-                                  column + (12 + q) * channels, column + (16 + q) * channels, column + (20 + q) * channels),
-                                 channels)
-            }
-            for i in 0..<6 {
-                let s = UnsafePointer(column + 4 * i * channels)
-                let o = dm + 6 * i * plane + t * channels
-                outputGradColumn((s, s + channels, s + 2 * channels, s + 3 * channels),
-                                 (o, o + plane, o + 2 * plane, o + 3 * plane, o + 4 * plane, o + 5 * plane), channels)
-            }
+            transform(corner, rowStride, channels, dm + t * channels, plane, scratch)
         }
     }
 }

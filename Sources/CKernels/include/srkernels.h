@@ -1,0 +1,81 @@
+// srgan-dist's own hot kernels in C, compiled once per x86 vector ISA from one source
+// (kernels_body.h) and chosen once at start-up by what the CPU has (cpu.c). Swift reaches them
+// through `sr_kernels_for`, a table of function pointers per ISA: SRCore/Kernels/ISA.swift
+// picks the table, tests call each table the CPU can run against the Swift reference kernels.
+//
+// Layouts follow the Winograd F(4x4, 3x3) path (SRCore/Kernels/WinogradConv.swift): channel
+// vectors are innermost, so every transform is a loop over `channels` contiguous floats.
+#ifndef SRGAN_SRKERNELS_H
+#define SRGAN_SRKERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The vector ISA paths, widest first. Numbers are stable (tests and logs use them).
+typedef enum {
+    SR_ISA_BASELINE = 0,  // x86-64 baseline: SSE2, 4 floats
+    SR_ISA_AVX2 = 1,      // AVX2 + FMA, 8 floats (Haswell, Zen 1-3)
+    SR_ISA_AVX512 = 2,    // AVX-512 F/BW/DQ/VL, 16 floats (Skylake-SP .. Sapphire Rapids, Zen 4+)
+    SR_ISA_COUNT = 3
+} sr_isa;
+
+/// What the CPU and the operating system support (CPUID and XGETBV).
+typedef struct {
+    int family, model, stepping;   // display family and model, as lscpu prints them
+    char vendor[13];               // "GenuineIntel", "AuthenticAMD", ...
+    char brand[49];                // "AMD EPYC 7B12", "Intel(R) Xeon(R) Platinum 8488C", ...
+    int sse3, ssse3, sse41, sse42, avx, avx2, fma, f16c;
+    int avx512f, avx512dq, avx512bw, avx512vl, avx512vnni, avx512bf16, avx512fp16;
+    int amx_tile, amx_bf16, amx_int8;
+    int os_avx, os_avx512, os_amx; // the OS saves the wider registers (XCR0; AMX: arch_prctl)
+} sr_cpu_info;
+
+void sr_cpu_detect(sr_cpu_info *info);
+
+/// The widest path `info` can run.
+sr_isa sr_isa_best(const sr_cpu_info *info);
+
+/// Whether `info` can run `isa`.
+int sr_isa_runs_on(sr_isa isa, const sr_cpu_info *info);
+
+/// The kernels of one path. All pointers non-null, no aliasing between inputs and outputs.
+typedef struct {
+    sr_isa isa;
+    const char *name;  // "avx512", "avx2", "baseline"
+
+    /// Winograd input tile: the 6x6 channel vectors d[r * row_stride + c * channels] (r, c < 6)
+    /// -> V[xi] = (B^T d B)[xi] at v + xi * plane, xi = 6i + k < 36. scratch: 36 * channels floats.
+    void (*winograd_input_tile)(const float *d, ptrdiff_t row_stride, ptrdiff_t channels,
+                                float *v, ptrdiff_t plane, float *scratch);
+
+    /// Winograd output tile: M[xi] at m + xi * plane -> Y = A^T M A, the 4x4 channel vectors
+    /// y[p * row_stride + q * channels] (p, q < 4). scratch: 24 * channels floats.
+    void (*winograd_output_tile)(const float *m, ptrdiff_t plane, ptrdiff_t channels,
+                                 float *y, ptrdiff_t row_stride, float *scratch);
+
+    /// Winograd output-gradient tile: dY, the 4x4 channel vectors y[p * row_stride + q * channels]
+    /// -> dM = A dY A^T at dm + xi * plane. scratch: 24 * channels floats.
+    void (*winograd_output_grad_tile)(const float *y, ptrdiff_t row_stride, ptrdiff_t channels,
+                                      float *dm, ptrdiff_t plane, float *scratch);
+
+    /// Channels-last rows to planes: out[c * plane_stride + x] = in[x * channels + c] + bias[c]
+    /// for x < width, c < channels (bias may be NULL).
+    void (*channels_last_to_planes)(const float *in, ptrdiff_t width, ptrdiff_t channels,
+                                    const float *bias, float *out, ptrdiff_t plane_stride);
+
+    /// Planes to channels-last rows: out[x * channels + c] = in[c * plane_stride + x].
+    void (*planes_to_channels_last)(const float *in, ptrdiff_t plane_stride, ptrdiff_t width,
+                                    ptrdiff_t channels, float *out);
+
+} sr_kernels;
+
+/// The table of `isa` (NULL for an unknown value). Calling a table the CPU cannot run faults.
+const sr_kernels *sr_kernels_for(sr_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

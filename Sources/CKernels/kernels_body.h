@@ -1,0 +1,134 @@
+// The kernel bodies, included once per ISA by isa_*.c with SR_FN(name) naming that path's copy
+// and a `#pragma clang attribute` giving every function the path's target features, so the
+// loops over channel vectors vectorise at that width. Plain loops over `channels` contiguous
+// floats: the compiler's vectoriser, not intrinsics, picks the instructions, so one source
+// serves every path and the Swift reference kernels check each of them.
+//
+// Winograd F(4x4, 3x3) (Lavin & Gray 2016), the matrices of WinogradConv.swift:
+//   B^T (6x6) rows:  [4 0 -5 0 1 0] [0 -4 -4 1 1 0] [0 4 -4 -1 1 0] [0 -2 -1 2 1 0] [0 2 -1 -2 1 0] [0 4 0 -5 0 1]
+//   A^T (4x6) rows:  [1 1 1 1 1 0] [0 1 -1 2 -2 0] [0 1 1 4 4 0] [0 1 -1 8 -8 1]
+
+#include <stddef.h>
+
+#define SR_RESTRICT __restrict__
+
+// out_i = (B^T d)_i for six channel vectors d_j = d + j * d_stride, outputs o + i * o_stride.
+static inline void SR_FN(input_column)(const float *SR_RESTRICT d, ptrdiff_t d_stride,
+                                       float *SR_RESTRICT o, ptrdiff_t o_stride, ptrdiff_t n) {
+    const float *d0 = d, *d1 = d + d_stride, *d2 = d + 2 * d_stride;
+    const float *d3 = d + 3 * d_stride, *d4 = d + 4 * d_stride, *d5 = d + 5 * d_stride;
+    float *o0 = o, *o1 = o + o_stride, *o2 = o + 2 * o_stride;
+    float *o3 = o + 3 * o_stride, *o4 = o + 4 * o_stride, *o5 = o + 5 * o_stride;
+    for (ptrdiff_t c = 0; c < n; c++) {
+        float a0 = d0[c], a1 = d1[c], a2 = d2[c], a3 = d3[c], a4 = d4[c], a5 = d5[c];
+        o0[c] = 4 * a0 - 5 * a2 + a4;
+        o1[c] = -4 * (a1 + a2) + a3 + a4;
+        o2[c] = 4 * (a1 - a2) - a3 + a4;
+        o3[c] = 2 * (a3 - a1) - a2 + a4;
+        o4[c] = 2 * (a1 - a3) - a2 + a4;
+        o5[c] = 4 * a1 - 5 * a3 + a5;
+    }
+}
+
+// out_q = (A^T m)_q for six channel vectors in, four out.
+static inline void SR_FN(output_column)(const float *SR_RESTRICT m, ptrdiff_t m_stride,
+                                        float *SR_RESTRICT o, ptrdiff_t o_stride, ptrdiff_t n) {
+    const float *m0 = m, *m1 = m + m_stride, *m2 = m + 2 * m_stride;
+    const float *m3 = m + 3 * m_stride, *m4 = m + 4 * m_stride, *m5 = m + 5 * m_stride;
+    float *o0 = o, *o1 = o + o_stride, *o2 = o + 2 * o_stride, *o3 = o + 3 * o_stride;
+    for (ptrdiff_t c = 0; c < n; c++) {
+        float a0 = m0[c], a1 = m1[c], a2 = m2[c], a3 = m3[c], a4 = m4[c], a5 = m5[c];
+        o0[c] = a0 + a1 + a2 + a3 + a4;
+        o1[c] = a1 - a2 + 2 * (a3 - a4);
+        o2[c] = a1 + a2 + 4 * (a3 + a4);
+        o3[c] = a1 - a2 + 8 * (a3 - a4) + a5;
+    }
+}
+
+// out_i = (A y)_i for four channel vectors in, six out (the adjoint of output_column).
+static inline void SR_FN(output_grad_column)(const float *SR_RESTRICT y, ptrdiff_t y_stride,
+                                             float *SR_RESTRICT o, ptrdiff_t o_stride, ptrdiff_t n) {
+    const float *y0 = y, *y1 = y + y_stride, *y2 = y + 2 * y_stride, *y3 = y + 3 * y_stride;
+    float *o0 = o, *o1 = o + o_stride, *o2 = o + 2 * o_stride;
+    float *o3 = o + 3 * o_stride, *o4 = o + 4 * o_stride, *o5 = o + 5 * o_stride;
+    for (ptrdiff_t c = 0; c < n; c++) {
+        float a0 = y0[c], a1 = y1[c], a2 = y2[c], a3 = y3[c];
+        o0[c] = a0;
+        o1[c] = a0 + a1 + a2 + a3;
+        o2[c] = a0 - a1 + a2 - a3;
+        o3[c] = a0 + 2 * a1 + 4 * a2 + 8 * a3;
+        o4[c] = a0 - 2 * a1 + 4 * a2 - 8 * a3;
+        o5[c] = a3;
+    }
+}
+
+// d: 6x6 channel vectors (row stride row_stride, column stride channels) -> V[xi] at v + xi * plane.
+static void SR_FN(winograd_input_tile)(const float *d, ptrdiff_t row_stride, ptrdiff_t channels,
+                                       float *v, ptrdiff_t plane, float *scratch) {
+    // scratch[i][j] = (B^T d)[i][j], i-major: row i of the half-transformed tile at scratch + 6 i C
+    for (int j = 0; j < 6; j++)
+        SR_FN(input_column)(d + j * channels, row_stride, scratch + j * channels, 6 * channels, channels);
+    // V[6i + k] = (B^T d B)[i][k]
+    for (int i = 0; i < 6; i++)
+        SR_FN(input_column)(scratch + 6 * i * channels, channels, v + 6 * i * plane, plane, channels);
+}
+
+// M[xi] at m + xi * plane -> Y (4x4 channel vectors, row stride row_stride, column stride channels).
+static void SR_FN(winograd_output_tile)(const float *m, ptrdiff_t plane, ptrdiff_t channels,
+                                        float *y, ptrdiff_t row_stride, float *scratch) {
+    // scratch[i][q] = (M A)[i][q] at scratch + (4 i + q) C
+    for (int i = 0; i < 6; i++)
+        SR_FN(output_column)(m + 6 * i * plane, plane, scratch + 4 * i * channels, channels, channels);
+    // Y[p][q] = (A^T M A)[p][q]
+    for (int q = 0; q < 4; q++)
+        SR_FN(output_column)(scratch + q * channels, 4 * channels, y + q * channels, row_stride, channels);
+}
+
+// dY (4x4 channel vectors) -> dM[xi] = (A dY A^T)[xi] at dm + xi * plane.
+static void SR_FN(winograd_output_grad_tile)(const float *y, ptrdiff_t row_stride, ptrdiff_t channels,
+                                             float *dm, ptrdiff_t plane, float *scratch) {
+    // scratch[i][q] = (A dY)[i][q] at scratch + (4 i + q) C
+    for (int q = 0; q < 4; q++)
+        SR_FN(output_grad_column)(y + q * channels, row_stride, scratch + q * channels, 4 * channels, channels);
+    // dM[6i + k] = (A dY A^T)[i][k]
+    for (int i = 0; i < 6; i++)
+        SR_FN(output_grad_column)(scratch + 4 * i * channels, channels, dm + 6 * i * plane, plane, channels);
+}
+
+// in (width, channels) -> out planes (channels, plane_stride), + bias[c]. Eight planes at a time:
+// more power-of-two-strided planes written together evict each other from an 8-way L1.
+static void SR_FN(channels_last_to_planes)(const float *SR_RESTRICT in, ptrdiff_t width, ptrdiff_t channels,
+                                           const float *SR_RESTRICT bias, float *SR_RESTRICT out,
+                                           ptrdiff_t plane_stride) {
+    for (ptrdiff_t first = 0; first < channels; first += 8) {
+        ptrdiff_t last = first + 8 < channels ? first + 8 : channels;
+        for (ptrdiff_t c = first; c < last; c++) {
+            float b = bias ? bias[c] : 0.0f;
+            float *target = out + c * plane_stride;
+            const float *source = in + c;
+            for (ptrdiff_t x = 0; x < width; x++) target[x] = source[x * channels] + b;
+        }
+    }
+}
+
+// in planes (channels, plane_stride) -> out (width, channels).
+static void SR_FN(planes_to_channels_last)(const float *SR_RESTRICT in, ptrdiff_t plane_stride, ptrdiff_t width,
+                                           ptrdiff_t channels, float *SR_RESTRICT out) {
+    for (ptrdiff_t x0 = 0; x0 < width; x0 += 16) {
+        ptrdiff_t x1 = x0 + 16 < width ? x0 + 16 : width;
+        for (ptrdiff_t c = 0; c < channels; c++) {
+            const float *source = in + c * plane_stride;
+            for (ptrdiff_t x = x0; x < x1; x++) out[x * channels + c] = source[x];
+        }
+    }
+}
+
+const sr_kernels SR_FN(table) = {
+    .isa = SR_THIS_ISA,
+    .name = SR_THIS_NAME,
+    .winograd_input_tile = SR_FN(winograd_input_tile),
+    .winograd_output_tile = SR_FN(winograd_output_tile),
+    .winograd_output_grad_tile = SR_FN(winograd_output_grad_tile),
+    .channels_last_to_planes = SR_FN(channels_last_to_planes),
+    .planes_to_channels_last = SR_FN(planes_to_channels_last),
+};
