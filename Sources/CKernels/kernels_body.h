@@ -95,32 +95,72 @@ static void SR_FN(winograd_output_grad_tile)(const float *y, ptrdiff_t row_strid
         SR_FN(output_grad_column)(scratch + 4 * i * channels, channels, dm + 6 * i * plane, plane, channels);
 }
 
-// in (width, channels) -> out planes (channels, plane_stride), + bias[c]. Eight planes at a time:
-// more power-of-two-strided planes written together evict each other from an 8-way L1.
-static void SR_FN(channels_last_to_planes)(const float *SR_RESTRICT in, ptrdiff_t width, ptrdiff_t channels,
-                                           const float *SR_RESTRICT bias, float *SR_RESTRICT out,
-                                           ptrdiff_t plane_stride) {
-    for (ptrdiff_t first = 0; first < channels; first += 8) {
-        ptrdiff_t last = first + 8 < channels ? first + 8 : channels;
-        for (ptrdiff_t c = first; c < last; c++) {
-            float b = bias ? bias[c] : 0.0f;
-            float *target = out + c * plane_stride;
-            const float *source = in + c;
-            for (ptrdiff_t x = 0; x < width; x++) target[x] = source[x * channels] + b;
-        }
+// 8x8 transposes in vector registers: clang's generic vectors, lowered to each path's
+// instructions (two SSE registers per vector on the baseline path). rows[i] = row i in, out[j]
+// = column j. The unpack / 64-bit shuffle / 128-bit lane sequence of the usual AVX transpose.
+typedef float SR_FN(v8) __attribute__((vector_size(32), aligned(4)));
+
+static inline void SR_FN(transpose8)(SR_FN(v8) r[8]) {
+    SR_FN(v8) t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
 }
 
-// in planes (channels, plane_stride) -> out (width, channels).
+// in (width, channels) -> out planes (channels, plane_stride), + bias[c]: 8x8 blocks of
+// (pixels, channels) through registers, then the edges one value at a time.
+static void SR_FN(channels_last_to_planes)(const float *SR_RESTRICT in, ptrdiff_t width, ptrdiff_t channels,
+                                           const float *SR_RESTRICT bias, float *SR_RESTRICT out,
+                                           ptrdiff_t plane_stride) {
+    ptrdiff_t c8 = channels - channels % 8, x8 = width - width % 8;
+    for (ptrdiff_t c0 = 0; c0 < c8; c0 += 8) {
+        SR_FN(v8) b = {0, 0, 0, 0, 0, 0, 0, 0};
+        if (bias) __builtin_memcpy(&b, bias + c0, sizeof b);
+        for (ptrdiff_t x0 = 0; x0 < x8; x0 += 8) {
+            SR_FN(v8) r[8];
+            for (int i = 0; i < 8; i++) {
+                __builtin_memcpy(&r[i], in + (x0 + i) * channels + c0, sizeof r[i]);
+                r[i] += b;
+            }
+            SR_FN(transpose8)(r);
+            for (int j = 0; j < 8; j++) __builtin_memcpy(out + (c0 + j) * plane_stride + x0, &r[j], sizeof r[j]);
+        }
+        for (ptrdiff_t c = c0; c < c0 + 8; c++)
+            for (ptrdiff_t x = x8; x < width; x++) out[c * plane_stride + x] = in[x * channels + c] + (bias ? bias[c] : 0.0f);
+    }
+    for (ptrdiff_t c = c8; c < channels; c++) {
+        float b = bias ? bias[c] : 0.0f;
+        for (ptrdiff_t x = 0; x < width; x++) out[c * plane_stride + x] = in[x * channels + c] + b;
+    }
+}
+
+// in planes (channels, plane_stride) -> out (width, channels), the same blocks the other way.
 static void SR_FN(planes_to_channels_last)(const float *SR_RESTRICT in, ptrdiff_t plane_stride, ptrdiff_t width,
                                            ptrdiff_t channels, float *SR_RESTRICT out) {
-    for (ptrdiff_t x0 = 0; x0 < width; x0 += 16) {
-        ptrdiff_t x1 = x0 + 16 < width ? x0 + 16 : width;
-        for (ptrdiff_t c = 0; c < channels; c++) {
-            const float *source = in + c * plane_stride;
-            for (ptrdiff_t x = x0; x < x1; x++) out[x * channels + c] = source[x];
+    ptrdiff_t c8 = channels - channels % 8, x8 = width - width % 8;
+    for (ptrdiff_t x0 = 0; x0 < x8; x0 += 8) {
+        for (ptrdiff_t c0 = 0; c0 < c8; c0 += 8) {
+            SR_FN(v8) r[8];
+            for (int i = 0; i < 8; i++) __builtin_memcpy(&r[i], in + (c0 + i) * plane_stride + x0, sizeof r[i]);
+            SR_FN(transpose8)(r);
+            for (int j = 0; j < 8; j++) __builtin_memcpy(out + (x0 + j) * channels + c0, &r[j], sizeof r[j]);
         }
+        for (ptrdiff_t x = x0; x < x0 + 8; x++)
+            for (ptrdiff_t c = c8; c < channels; c++) out[x * channels + c] = in[c * plane_stride + x];
     }
+    for (ptrdiff_t x = x8; x < width; x++)
+        for (ptrdiff_t c = 0; c < channels; c++) out[x * channels + c] = in[c * plane_stride + x];
 }
 
 const sr_kernels SR_FN(table) = {

@@ -5,6 +5,7 @@
 // exact size, up to `limitBytes` in all, and handed out again; `drain()` gives them back to the
 // system, for when the sizes change (rank 0's validation on whole images).
 
+import CKernels
 import Foundation
 
 public enum TensorMemory {
@@ -23,6 +24,15 @@ public enum TensorMemory {
     static func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         if count >= minimumFloats, pool.keep(pointer, count: count, limitBytes: limitBytes) { return }
         pointer.deallocate()
+    }
+
+    /// Keeps malloc from handing freed memory back to the system between steps: glibc trims the
+    /// top of its heap above 128 kB free and serves blocks from 128 kB up with fresh mmap'd pages,
+    /// so the kernels' per-call scratch buffers and mid-sized tensors (below `minimumFloats`)
+    /// were zero-filled anew on every call (page faults were 8% of the tiny preset's step).
+    /// Called once at start-up by the command line; blocks of 32 MB (glibc's largest threshold) and up still come from mmap.
+    public static func keepFreedMemory() {
+        sr_keep_freed_memory(32 << 20, 256 << 20)
     }
 
     /// Frees every kept buffer.

@@ -16,6 +16,15 @@ enum BenchPhase: String, ExpressibleByArgument, CaseIterable {
     case srresnet, gan
 }
 
+/// The networks `bench step` times: the paper's, or the tiny preset's generator with its
+/// SRResNet-phase content loss, bicubic global skip and learning rate (srresnet phase only).
+enum BenchNetwork: String, ExpressibleByArgument, CaseIterable {
+    case paper, tiny
+
+    /// The tiny preset's SRResNet phase, which `--network tiny` measures on both sides.
+    static var tinyPreset: TrainConfig { try! TrainConfig.preset("tiny", phase: .srresnet) }
+}
+
 struct BenchStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
@@ -24,6 +33,9 @@ struct BenchStep: ParsableCommand {
 
     @Option(help: "Which step: srresnet (G, MSE) or gan (D step + G step with VGG19 phi5,4).")
     var phase: BenchPhase = .gan
+
+    @Option(help: "Which networks: the paper's, or the tiny preset's generator (srresnet phase only).")
+    var network: BenchNetwork = .paper
 
     @Option(help: "Images per batch (per rank under mpirun).")
     var batch = 16
@@ -46,6 +58,7 @@ struct BenchStep: ParsableCommand {
     func validate() throws {
         guard batch >= 1, steps >= 1, threads >= 1 else { throw ValidationError("--batch, --steps and --threads must be >= 1") }
         guard patch >= 16, patch % 16 == 0 else { throw ValidationError("--patch must be a positive multiple of 16 (the discriminator halves it four times)") }
+        guard network == .paper || phase == .srresnet else { throw ValidationError("--network tiny is measured with --phase srresnet only") }
     }
 
     func run() throws {
@@ -53,15 +66,18 @@ struct BenchStep: ParsableCommand {
         BLASThreads.set(threads)
         let comm = try Launch.communicator()
         comm.watchdogSeconds = 0
-        let generator = Generator(GeneratorConfig(), seed: 1)
+        let tiny = network == .tiny, preset = BenchNetwork.tinyPreset
+        let generator = Generator(tiny ? preset.generator : GeneratorConfig(), seed: 1)
         var discriminator: Discriminator?
-        var contentLoss = try ContentLoss(.mse, vggWeights: nil)
+        var contentLoss = try ContentLoss(tiny ? preset.contentLoss : .mse, vggWeights: nil)
         if phase == .gan {
             discriminator = Discriminator(DiscriminatorConfig(patchSize: patch), seed: 2)
             contentLoss = try ContentLoss(.vgg54, vggWeights: vggWeights.map { .file($0) } ?? .randomForTesting)
         }
         let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss)
         step.averageGradients(over: comm)  // as in training: the identity on one process
+        if tiny { step.skip = BicubicSkip(scale: 4).callAsFunction }
+        let learningRate = Float(tiny ? preset.lr : 1e-4)
         var rng = SeededRandom(seed: 3 &+ UInt64(comm.rank))
         let hr = Tensor(shape: [batch, 3, patch, patch]), lr = Tensor(shape: [batch, 3, patch / 4, patch / 4])
         rng.fillUniform(hr, 0, 1)
@@ -73,7 +89,7 @@ struct BenchStep: ParsableCommand {
             if profile && index == steps - 1 { LayerProfiler.active = profiler }
             let start = DispatchTime.now().uptimeNanoseconds
             switch phase {
-            case .srresnet: _ = step.srresnet(lr: lr, hr: hr, learningRate: 1e-4)
+            case .srresnet: _ = step.srresnet(lr: lr, hr: hr, learningRate: learningRate)
             case .gan: _ = step.gan(lr: lr, hr: hr, generatorLearningRate: 1e-4, discriminatorLearningRate: 1e-4)
             }
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -81,7 +97,7 @@ struct BenchStep: ParsableCommand {
         LayerProfiler.active = nil
         if profile {
             try ProfileTable.show(profiler, stepSeconds: seconds.last!, comm: comm,
-                                  title: "profile of the last \(phase.rawValue) step, batch \(batch) of \(patch)x\(patch), \(threads) thread(s)")
+                                  title: "profile of the last \(network == .tiny ? "tiny " : "")\(phase.rawValue) step, batch \(batch) of \(patch)x\(patch), \(threads) thread(s)")
         }
         // A step lasts as long as its slowest rank.
         let perRank = try comm.gather(seconds + [ProcessMemory.peakResidentMB, rssBefore])
@@ -94,7 +110,7 @@ struct BenchStep: ParsableCommand {
                                                       discriminator: discriminator, vgg: contentLoss.vgg)
         guard comm.isRoot else { return }
         print(JSONLine.format([
-            ("tool", "srgan-dist"), ("layout", "NCHW"), ("phase", phase.rawValue),
+            ("tool", "srgan-dist"), ("layout", "NCHW"), ("phase", phase.rawValue), ("network", network.rawValue),
             ("batch", batch), ("patch", patch), ("threads", threads), ("ranks", comm.size),
             ("step_seconds", slowest),
             ("samples_per_s", Double(samplesPerStep) / median),

@@ -7,8 +7,13 @@ import Foundation
 enum BenchWorkload: String, CaseIterable {
     case srresnet, gan, infer
     case ddpSRResNet = "ddp-srresnet", ddpGAN = "ddp-gan"
+    /// The tiny preset's SRResNet step (its generator, loss, skip and learning rate), batch 16 of 48x48.
+    case tiny
 
-    static let defaults: [BenchWorkload] = [.srresnet, .gan, .infer, .ddpSRResNet]
+    static let defaults: [BenchWorkload] = [.srresnet, .gan, .infer, .ddpSRResNet, .tiny]
+
+    /// The tiny workload's patch side: the demo packs 48x48 patches for the tiny preset.
+    static let tinyPatch = 48
 
     /// Parses "srresnet,infer"; nil when a name is unknown.
     static func list(_ text: String) -> [BenchWorkload]? {
@@ -29,6 +34,7 @@ enum BenchWorkload: String, CaseIterable {
         case .infer: return "infer"
         case .ddpSRResNet: return "ddp_srresnet_step"
         case .ddpGAN: return "ddp_srgan_step"
+        case .tiny: return "tiny_srresnet_step"
         }
     }
 
@@ -41,6 +47,7 @@ enum BenchWorkload: String, CaseIterable {
         case .infer: return "inference \(sizes.inferInput)x\(sizes.inferInput) -> \(4 * sizes.inferInput)x\(4 * sizes.inferInput)"
         case .ddpSRResNet: return "data-parallel SRResNet step, \(parallel)"
         case .ddpGAN: return "data-parallel SRGAN step, \(parallel)"
+        case .tiny: return "tiny preset's SRResNet step, batch \(sizes.batch) of \(Self.tinyPatch)x\(Self.tinyPatch)"
         }
     }
 
@@ -59,6 +66,9 @@ enum BenchWorkload: String, CaseIterable {
                                  "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"])
         case .infer:
             return (executable, ["bench", "infer", "--input", "\(sizes.inferInput)", "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"])
+        case .tiny:
+            return (executable, ["bench", "step", "--phase", "srresnet", "--network", "tiny", "--batch", "\(sizes.batch)",
+                                 "--patch", "\(Self.tinyPatch)", "--steps", "\(max(sizes.steps, 5))", "--threads", "\(sizes.threads)"])
         case .ddpSRResNet, .ddpGAN:
             return ("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "\(sizes.ranks)", "-x", "OPENBLAS_NUM_THREADS=1",
                                      executable, "bench", "step", "--phase", phase.rawValue, "--batch", "\(sizes.batch / sizes.ranks)",
@@ -74,6 +84,13 @@ enum BenchWorkload: String, CaseIterable {
                     "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"]
         case .infer:
             return ["\(peerDirectory)/srgan_infer.py", "--input", "\(sizes.inferInput)", "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"]
+        case .tiny:
+            let preset = BenchNetwork.tinyPreset
+            return ["\(peerDirectory)/srgan_step.py", "--phase", "srresnet", "--network", "tiny", "--batch", "\(sizes.batch)",
+                    "--patch", "\(Self.tinyPatch)", "--steps", "\(max(sizes.steps, 5))", "--threads", "\(sizes.threads)",
+                    "--channels", "\(preset.generator.channels)", "--blocks", "\(preset.generator.residualBlocks)",
+                    "--tail-kernel", "\(preset.generator.tailKernel)", "--loss", preset.contentLoss == .l1 ? "l1" : "mse",
+                    "--lr", "\(preset.lr)"]
         case .ddpSRResNet, .ddpGAN:
             return ["\(peerDirectory)/srgan_ddp.py", "--phase", phase.rawValue, "--batch", "\(sizes.batch / sizes.ranks)",
                     "--patch", "\(sizes.patch)", "--steps", "\(sizes.steps)", "--ranks", "\(sizes.ranks)"]

@@ -17,6 +17,7 @@ struct SRGANDist: AsyncParsableCommand {  // async so that `serve` can run its s
     /// forced kernel path checked; then the usual parse and run.
     static func main() async {
         BLASCore.ensureBestCore()
+        TensorMemory.keepFreedMemory()
         do {
             _ = try KernelPath.choose(KernelPath.environmentValue)
         } catch {

@@ -38,8 +38,16 @@ def memory_format(channels_last):
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
-def build(phase, patch, fmt):
-    """The networks and optimizers of one phase: a dict g, g_opt (and d, d_opt, vgg for gan)."""
+def build(phase, patch, fmt, tiny=None):
+    """The networks and optimizers of one phase: a dict g, g_opt (and d, d_opt, vgg for gan).
+    tiny (srresnet phase only): srgan-dist's tiny preset's generator and training, as
+    `srgan-dist bench step --network tiny` passes them: channels, blocks, tail_kernel, loss, lr;
+    the global skip adds the bicubic of the input to G's output."""
+    if tiny is not None:
+        g = Generator(channels=tiny.channels, blocks=tiny.blocks, tail_kernel=tiny.tail_kernel)
+        nets = {"g": g.to(memory_format=fmt).train(), "loss": F.l1_loss if tiny.loss == "l1" else F.mse_loss}
+        nets["g_opt"] = torch.optim.Adam(nets["g"].parameters(), lr=tiny.lr)
+        return nets
     nets = {"g": Generator().to(memory_format=fmt).train()}
     nets["g_opt"] = torch.optim.Adam(nets["g"].parameters(), lr=1e-4)
     if phase == "gan":
@@ -58,7 +66,12 @@ def random_batch(batch, patch, fmt):
 
 def srresnet_step(nets, lr, hr):
     nets["g_opt"].zero_grad(set_to_none=True)
-    F.mse_loss(nets["g"](lr), hr).backward()
+    if "loss" in nets:
+        # the global skip: G learns the residual over the bicubic of its input, as srgan-dist does
+        base = F.interpolate(lr, scale_factor=4, mode="bicubic", align_corners=False)
+        nets["loss"](nets["g"](lr) + base, hr).backward()
+    else:
+        F.mse_loss(nets["g"](lr), hr).backward()
     nets["g_opt"].step()
 
 
@@ -129,18 +142,26 @@ def main():
     parser.add_argument("--phase", choices=["srresnet", "gan"], default="gan")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--patch", type=int, default=96)
+    parser.add_argument("--network", choices=["paper", "tiny"], default="paper")
+    parser.add_argument("--channels", type=int, default=32, help="tiny: the generator's width")
+    parser.add_argument("--blocks", type=int, default=4, help="tiny: residual blocks")
+    parser.add_argument("--tail-kernel", type=int, default=3, help="tiny: the last convolution's kernel")
+    parser.add_argument("--loss", choices=["l1", "mse"], default="l1", help="tiny: the content loss")
+    parser.add_argument("--lr", type=float, default=1e-3, help="tiny: Adam's learning rate")
     add_common_arguments(parser)
     args = parser.parse_args()
+    if args.network == "tiny" and args.phase != "srresnet":
+        parser.error("--network tiny is measured in the srresnet phase only")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     fmt = memory_format(args.channels_last)
-    nets = build(args.phase, args.patch, fmt)
+    nets = build(args.phase, args.patch, fmt, args if args.network == "tiny" else None)
     lr, hr = random_batch(args.batch, args.patch, fmt)
     rss_before, seconds = timed(args.steps, lambda: one_step(args.phase, nets, lr, hr))
     print(json.dumps({
         "tool": "pytorch " + torch.__version__,
         "layout": "channels_last" if args.channels_last else "contiguous",
-        "phase": args.phase, "batch": args.batch, "patch": args.patch, "threads": args.threads,
+        "phase": args.phase, "network": args.network, "batch": args.batch, "patch": args.patch, "threads": args.threads,
         "step_seconds": [round(s, 3) for s in seconds],
         "samples_per_s": round(args.batch / median_after_first(seconds), 3),
         "rss_before_mb": round(rss_before, 1),

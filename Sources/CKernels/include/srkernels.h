@@ -75,6 +75,10 @@ typedef struct {
 /// The table of `isa` (NULL for an unknown value). Calling a table the CPU cannot run faults.
 const sr_kernels *sr_kernels_for(sr_isa isa);
 
+/// glibc's malloc: blocks from `mmap_threshold` bytes up come from mmap, and the heap is trimmed
+/// when `trim_threshold` bytes at its top are free (elsewhere a no-op).
+void sr_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
+
 #ifdef __cplusplus
 }
 #endif

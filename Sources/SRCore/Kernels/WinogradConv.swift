@@ -106,9 +106,15 @@ private func copyChannelsLast(_ planes: UnsafePointer<Float>, images: Int, chann
         for row in rows {
             let (n, yp) = (row / hp, row % hp)
             let target = padded + row * wp * channels
-            target.update(repeating: 0, count: wp * channels)
             let y = yp - border
-            guard y >= 0 && y < grid.height else { continue }
+            guard y >= 0 && y < grid.height else {
+                target.update(repeating: 0, count: wp * channels)
+                continue
+            }
+            // zero the border columns only: the image's columns are all written below
+            target.update(repeating: 0, count: border * channels)
+            let right = (border + grid.width) * channels
+            (target + right).update(repeating: 0, count: wp * channels - right)
             transpose(planes + (n * channels * grid.height + y) * grid.width, grid.height * grid.width, grid.width,
                       channels, target + border * channels)
         }
