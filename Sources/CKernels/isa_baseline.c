@@ -4,4 +4,5 @@
 #define SR_FN(name) sr_baseline_##name
 #define SR_THIS_ISA SR_ISA_BASELINE
 #define SR_THIS_NAME "baseline"
+#define SR_VLEN 4
 #include "kernels_body.h"

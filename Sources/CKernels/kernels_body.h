@@ -163,6 +163,76 @@ static void SR_FN(planes_to_channels_last)(const float *SR_RESTRICT in, ptrdiff_
         for (ptrdiff_t c = 0; c < channels; c++) out[x * channels + c] = in[c * plane_stride + x];
 }
 
+// C (M, N) = A (M, K) x B (K, N) (+ C when accumulate), row-major with leading dimensions, for the
+// Winograd products (M = tiles, N and K = channels, 8..512): no packing and no separate beta pass,
+// which on these shapes cost OpenBLAS as much as half its kernel time. Register blocks of
+// SR_MR rows x 2 vectors of columns; B's column panel (K x 2 vectors) stays in L1 across a pass
+// over A's rows. Columns past the last whole panel go through the plain loop below.
+#define SR_MR 6
+typedef float SR_FN(vec) __attribute__((vector_size(SR_VLEN * 4), aligned(4)));
+
+static inline SR_FN(vec) SR_FN(load)(const float *p) {
+    SR_FN(vec) v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void SR_FN(store)(float *p, SR_FN(vec) v) { __builtin_memcpy(p, &v, sizeof v); }
+
+static void SR_FN(small_gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *SR_RESTRICT a, ptrdiff_t lda,
+                              const float *SR_RESTRICT b, ptrdiff_t ldb, float *SR_RESTRICT c, ptrdiff_t ldc,
+                              int accumulate) {
+    const ptrdiff_t nr = 2 * SR_VLEN, panels = n / nr;
+    for (ptrdiff_t panel = 0; panel < panels; panel++) {
+        const ptrdiff_t j = panel * nr;
+        ptrdiff_t i = 0;
+        for (; i + SR_MR <= m; i += SR_MR) {
+            SR_FN(vec) acc[SR_MR][2];
+            for (int r = 0; r < SR_MR; r++) acc[r][0] = acc[r][1] = (SR_FN(vec)){0};
+            const float *arow = a + i * lda;
+            for (ptrdiff_t p = 0; p < k; p++) {
+                SR_FN(vec) b0 = SR_FN(load)(b + p * ldb + j), b1 = SR_FN(load)(b + p * ldb + j + SR_VLEN);
+                for (int r = 0; r < SR_MR; r++) {
+                    float x = arow[r * lda + p];
+                    acc[r][0] += x * b0;
+                    acc[r][1] += x * b1;
+                }
+            }
+            for (int r = 0; r < SR_MR; r++) {
+                float *crow = c + (i + r) * ldc + j;
+                if (accumulate) {
+                    acc[r][0] += SR_FN(load)(crow);
+                    acc[r][1] += SR_FN(load)(crow + SR_VLEN);
+                }
+                SR_FN(store)(crow, acc[r][0]);
+                SR_FN(store)(crow + SR_VLEN, acc[r][1]);
+            }
+        }
+        for (; i < m; i++) {  // the last rows, one at a time
+            SR_FN(vec) acc0 = {0}, acc1 = {0};
+            for (ptrdiff_t p = 0; p < k; p++) {
+                float x = a[i * lda + p];
+                acc0 += x * SR_FN(load)(b + p * ldb + j);
+                acc1 += x * SR_FN(load)(b + p * ldb + j + SR_VLEN);
+            }
+            float *crow = c + i * ldc + j;
+            if (accumulate) {
+                acc0 += SR_FN(load)(crow);
+                acc1 += SR_FN(load)(crow + SR_VLEN);
+            }
+            SR_FN(store)(crow, acc0);
+            SR_FN(store)(crow + SR_VLEN, acc1);
+        }
+    }
+    for (ptrdiff_t i = 0; i < m; i++) {  // the columns past the last panel
+        for (ptrdiff_t jj = panels * nr; jj < n; jj++) {
+            float sum = accumulate ? c[i * ldc + jj] : 0.0f;
+            for (ptrdiff_t p = 0; p < k; p++) sum += a[i * lda + p] * b[p * ldb + jj];
+            c[i * ldc + jj] = sum;
+        }
+    }
+}
+
 const sr_kernels SR_FN(table) = {
     .isa = SR_THIS_ISA,
     .name = SR_THIS_NAME,
@@ -171,4 +241,5 @@ const sr_kernels SR_FN(table) = {
     .winograd_output_grad_tile = SR_FN(winograd_output_grad_tile),
     .channels_last_to_planes = SR_FN(channels_last_to_planes),
     .planes_to_channels_last = SR_FN(planes_to_channels_last),
+    .small_gemm = SR_FN(small_gemm),
 };

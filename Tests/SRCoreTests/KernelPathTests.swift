@@ -151,6 +151,41 @@ final class KernelPathTests: XCTestCase {
         }
     }
 
+    /// small_gemm against a double-precision product: |c - ab| <= gamma_k (|a| |b|) (+ |c0| with
+    /// accumulate), over shapes with row and column tails and leading dimensions past the width.
+    func testSmallGemmOnEveryPath() {
+        var rng = SeededRandom(seed: 15)
+        for path in runnablePaths() {
+            let kernels = table(path)
+            for (m, n, k) in [(1, 1, 1), (6, 16, 8), (7, 33, 5), (13, 64, 64), (25, 40, 17), (144, 32, 32), (11, 67, 130)] {
+                let (lda, ldb, ldc) = (k + 3, n + 1, n + 2)
+                let a = randomBuffer(m * lda, &rng), b = randomBuffer(k * ldb, &rng), c0 = randomBuffer(m * ldc, &rng)
+                for accumulate in [false, true] {
+                    var c = c0
+                    kernels.small_gemm(m, n, k, a, lda, b, ldb, &c, ldc, accumulate ? 1 : 0)
+                    for i in 0..<m {
+                        for j in 0..<ldc {
+                            guard j < n else {
+                                XCTAssertEqual(c[i * ldc + j], c0[i * ldc + j], "\(path) small_gemm wrote past column n")
+                                continue
+                            }
+                            var exact = accumulate ? Double(c0[i * ldc + j]) : 0, magnitude = accumulate ? abs(exact) : 0
+                            for p in 0..<k {
+                                let term = Double(a[i * lda + p]) * Double(b[p * ldb + j])
+                                exact += term
+                                magnitude += abs(term)
+                            }
+                            let allowed = gamma(k + 1) * magnitude + Double(Float.leastNormalMagnitude)
+                            if abs(Double(c[i * ldc + j]) - exact) > allowed {
+                                return XCTFail("\(path) small_gemm (\(m), \(n), \(k)) at (\(i), \(j)): \(c[i * ldc + j]) vs \(exact), bound \(allowed)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testPathChoice() throws {
         let cpu = CPU.current
         XCTAssertTrue(cpu.runs(.baseline))

@@ -70,6 +70,11 @@ typedef struct {
     void (*planes_to_channels_last)(const float *in, ptrdiff_t plane_stride, ptrdiff_t width,
                                     ptrdiff_t channels, float *out);
 
+    /// c (m, n) = a (m, k) x b (k, n), plus c itself when `accumulate`; row-major, leading
+    /// dimensions lda, ldb, ldc. For the Winograd products (SRCore's gemm picks it by shape).
+    void (*small_gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                       const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate);
+
 } sr_kernels;
 
 /// The table of `isa` (NULL for an unknown value). Calling a table the CPU cannot run faults.
