@@ -106,6 +106,9 @@ struct BenchCompareReport {
             ("ranks", sizes.ranks), ("sgemm_size", gemmSize), ("sgemm_gflop_per_s", sgemm),
         ]
         if let sgemmOneThread { fields.append(("sgemm_1_thread_gflop_per_s", sgemmOneThread)) }
+        for (name, value) in PlatformSummary.fields(threads: sizes.threads).sorted(by: { $0.key < $1.key }) where name != "threads" {
+            fields.append((name, value))
+        }
         for outcome in outcomes {
             let workload = outcome.workload, key = workload.jsonKey
             guard let own = outcome.own, let speed = workload.speed(own) else { continue }
