@@ -97,10 +97,7 @@ public final class Trainer {
     public func run() throws -> TrainSummary {
         let started = DispatchTime.now().uptimeNanoseconds
         var config = self.config
-        let problems = config.problems
-        guard problems.isEmpty else {
-            throw ConfigurationError("invalid settings: \(problems.joined(separator: "; "))", hint: "fix them in the config file or on the command line")
-        }
+        try config.validate()
         guard let dataPath = config.data else {
             throw ConfigurationError("no training data", hint: "pass --data a folder made by 'srgan-dist pack'")
         }
@@ -112,8 +109,7 @@ public final class Trainer {
         }
         if config.generator.kind == .colorize { try Self.checkColorizeData(dataset, dataPath, config.generator) }
         patchSize = dataset.patchSize
-        config.discriminator.patchSize = dataset.patchSize
-        config.discriminator.scale = scale   // a conditional D joins the LR at G's scale
+        config = config.fitted(toPatchSize: dataset.patchSize)
         self.config = config
         let resuming = options.resumeFrom != nil
         let validationImages: [ValidationImage] = try together {

@@ -158,14 +158,7 @@ extension Trainer {
             }
             var changed: [String] = []
             if state.worldSize != comm.size { changed.append("ranks \(state.worldSize) -> \(comm.size)") }
-            for (name, old, new) in [("batch", "\(saved.batch)", "\(config.batch)"), ("accumulate", "\(saved.accumulate)", "\(config.accumulate)"),
-                                     ("lr", "\(saved.lr)", "\(config.lr)"), ("lr_steps", "\(saved.lrSteps)", "\(config.lrSteps)"),
-                                     ("seed", "\(saved.seed)", "\(config.seed)"), ("content_loss", saved.contentLoss.rawValue, config.contentLoss.rawValue),
-                                     ("sync_bn", "\(saved.syncBN)", "\(config.syncBN)"),
-                                     ("discriminator_lr", "\(saved.discriminatorLR.map { "\($0)" } ?? "lr")", "\(config.discriminatorLR.map { "\($0)" } ?? "lr")"),
-                                     ("gan_loss", saved.ganLoss.rawValue, config.ganLoss.rawValue), ("tv_weight", "\(saved.tvWeight)", "\(config.tvWeight)")] where old != new {
-                changed.append("\(name) \(old) -> \(new)")
-            }
+            changed += config.resumeChanges(from: saved)
             if !changed.isEmpty { print("note: resuming with changed settings (\(changed.joined(separator: ", "))): the run goes on, but not exactly as it would have") }
             let file = { (name: String) in try SafetensorsFile(path: (path as NSString).appendingPathComponent(name)) }
             try generator.load(from: file("generator.safetensors"), strict: true)

@@ -122,58 +122,50 @@ struct Train: ParsableCommand {
     @Option(help: .hidden)
     var testCheckpointPause: String?
 
+    /// The common flags as settings (keys of TrainConfig.settings), in the order they apply.
+    var flagSettings: [(key: String, value: String)] {
+        var given: [(key: String, value: String)] = []
+        func add(_ key: String, _ value: CustomStringConvertible?) { if let value { given.append((key, value.description)) } }
+        func add(_ key: String, flag: Bool) { if flag { given.append((key, "true")) } }
+        add("data", data)
+        add("val", val)
+        add("run", runDirectory)
+        add("init", initFrom)
+        add("steps", steps)
+        add("batch", batch)
+        add("accumulate", accumulate)
+        add("lr", lr)
+        add("discriminator_lr", discriminatorLR)
+        add("content_loss", contentLoss?.rawValue)
+        add("vgg_weights", vggWeights)
+        add("allow_random_vgg", flag: allowRandomVGG)
+        add("ema", ema)
+        add("global_skip", globalSkip)
+        add("sync_bn", flag: syncBN)
+        add("check_replicas", flag: checkReplicas)
+        add("validate_every", validateEvery)
+        add("log_every", logEvery)
+        add("seed", seed)
+        add("checkpoint_every", checkpointEvery)
+        add("keep_checkpoints", keepCheckpoints)
+        add("watchdog_seconds", watchdog)
+        add("max_consecutive_skips", maxConsecutiveSkips)
+        add("stop_on_checkpoint_error", flag: stopOnCheckpointError)
+        return given
+    }
+
     /// The settings: the preset (or, resuming, the checkpoint's `saved` config), the config file
-    /// over it, these options over both.
+    /// over it, these options over both; checked.
     func resolved(saved: String? = nil) throws -> TrainConfig {
-        var yaml: String?
+        var file: (path: String, text: String)?
         if let config {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                 throw ValidationError("\(config): cannot read the config file")
             }
-            yaml = text
+            file = (config, text)
         }
-        var resolved: TrainConfig
-        if let saved, preset == nil {
-            resolved = try TrainConfig.fromSaved(yaml: saved, source: "the checkpoint's config")
-            if let phase, phase != resolved.phase {
-                throw ConfigurationError("the checkpoint is from the \(resolved.phase.rawValue) phase, not \(phase.rawValue)",
-                                         hint: "start the \(phase.rawValue) phase as a new run with --init pointing at this run")
-            }
-            if let yaml { resolved = try resolved.overlaid(withYAML: yaml, file: config!) }
-        } else {
-            let preset = self.preset ?? "paper"
-            var phase = self.phase ?? .srresnet
-            if self.phase == nil, let yaml, let loaded = try? TrainConfig.preset(preset, phase: .srresnet).overlaid(withYAML: yaml, file: config!) {
-                phase = loaded.phase
-            }
-            resolved = try TrainConfig.preset(preset, phase: phase)
-            if let yaml { resolved = try resolved.overlaid(withYAML: yaml, file: config!) }
-            resolved.phase = phase
-        }
-        if let data { resolved.data = data }
-        if let val { resolved.val = val }
-        if let runDirectory { resolved.run = runDirectory }
-        if let initFrom { resolved.initFrom = initFrom }
-        if let steps { resolved.steps = steps }
-        if let batch { resolved.batch = batch }
-        if let accumulate { resolved.accumulate = accumulate }
-        if let lr { resolved.lr = lr }
-        if let discriminatorLR { resolved.discriminatorLR = discriminatorLR }
-        if let contentLoss { resolved.contentLoss = contentLoss }
-        if let vggWeights { resolved.vggWeights = vggWeights }
-        if allowRandomVGG { resolved.allowRandomVGG = true }
-        if let ema { resolved.ema = ema }
-        if let globalSkip { resolved.globalSkip = globalSkip }
-        if syncBN { resolved.syncBN = true }
-        if checkReplicas { resolved.checkReplicas = true }
-        if let validateEvery { resolved.validateEvery = validateEvery }
-        if let logEvery { resolved.logEvery = logEvery }
-        if let seed { resolved.seed = seed }
-        if let checkpointEvery { resolved.checkpointEvery = checkpointEvery }
-        if let keepCheckpoints { resolved.keepCheckpoints = keepCheckpoints }
-        if let watchdog { resolved.watchdogSeconds = watchdog }
-        if let maxConsecutiveSkips { resolved.maxConsecutiveSkips = maxConsecutiveSkips }
-        if stopOnCheckpointError { resolved.stopOnCheckpointError = true }
+        let resolved = try TrainConfig.resolve(preset: preset, phase: phase, file: file, overrides: flagSettings, saved: saved)
+        try resolved.validate()
         return resolved
     }
 
