@@ -13,7 +13,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train SRResNet or SRGAN, on one process or data-parallel under mpirun.",
         discussion: """
-            Settings: the preset, then --config FILE (YAML) over it, then these options over both. \
+            Settings: the preset, then --config FILE (YAML) over it, then these options and --set KEY=VALUE over both \
+            (every key of RUN/config.yaml; --list-settings lists them). \
             The resolved config is printed and saved as RUN/config.yaml. Presets: paper (Ledig et al. 2017), \
             tiny (minutes on 2 cores), combined and tiny-combined (MSE + adversarial + VGG + TV, docs/gan-variants.md). Example: mpirun -n 2 srgan-dist train --preset tiny --data packed --val packed --run runs/a
 
@@ -116,6 +117,15 @@ struct Train: ParsableCommand {
     @Flag(help: "At the end, print where a step's time went: per layer (forward, backward), all-reduce, data, validation, checkpoints; per rank under mpirun.")
     var profile = false
 
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Any setting of RUN/config.yaml, nested keys dotted: --set gan_loss=ragan --set discriminator.conditional=true "
+            + "--set tv_weight=2e-8 --set lr_steps=[5600]; repeatable; over the config file and the options above "
+            + "(--list-settings lists every key).", valueName: "key=value"))
+    var settings: [String] = []
+
+    @Flag(help: "List every setting (key, type, value for --preset and --phase, what a resume does when it changes) and exit.")
+    var listSettings = false
+
     @Option(help: .hidden)
     var testInjectNan: String?
 
@@ -151,7 +161,38 @@ struct Train: ParsableCommand {
         add("watchdog_seconds", watchdog)
         add("max_consecutive_skips", maxConsecutiveSkips)
         add("stop_on_checkpoint_error", flag: stopOnCheckpointError)
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            given.append((String(parts[0]), parts.count > 1 ? String(parts[1]) : ""))
+        }
         return given
+    }
+
+    func validate() throws {
+        for setting in settings {
+            guard let key = setting.split(separator: "=", maxSplits: 1).first, setting.contains("="),
+                  TrainConfig.setting(String(key)) != nil else {
+                throw ValidationError("--set \(setting): wants KEY=VALUE with a KEY of RUN/config.yaml "
+                                      + "(train --list-settings lists them). HINT: e.g. --set gan_loss=ragan")
+            }
+        }
+    }
+
+    /// The table of settings, with the values of --preset (default paper) for --phase (default srresnet).
+    func printSettings() throws {
+        let config = try TrainConfig.preset(preset ?? "paper", phase: phase ?? .srresnet)
+        print("settings of RUN/config.yaml; values of preset \(config.preset), \(config.phase.rawValue) phase; "
+              + "set them with --config FILE or --set KEY=VALUE")
+        for setting in TrainConfig.settings {
+            let resume: String
+            switch setting.onResume {
+            case .mustMatch: resume = "; must match on resume (fixes the networks)"
+            case .mustMatchInGANPhase: resume = "; must match on resume in the gan phase"
+            case .noted: resume = "; a resume notes a change"
+            case .free: resume = ""
+            }
+            print("\(setting.key) = \(setting.read(config).map(Setting.text) ?? "(unset)")  [\(setting.type)\(resume)]\n    \(setting.help)")
+        }
     }
 
     /// The settings: the preset (or, resuming, the checkpoint's `saved` config), the config file
@@ -171,6 +212,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines reach a log file or mpirun as they are printed
+        if listSettings { return try printSettings() }
         let comm = try Launch.communicator()
         let environment = ProcessInfo.processInfo.environment
         let localRanks = Int(environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? comm.size
