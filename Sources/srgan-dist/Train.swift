@@ -221,27 +221,9 @@ struct Train: ParsableCommand {
             var options = TrainerOptions()
             var saved: String?
             if resume || resumeFrom != nil {
-                // Rank 0 finds the checkpoint; every rank gets its path and config.
-                var found: Result<(path: String, config: String), Error> = .success(("", ""))
-                if comm.isRoot {
-                    found = Result {
-                        guard let target = resumeFrom ?? runDirectory else {
-                            throw ValidationError("--resume needs --run RUN_DIR (or --resume-from CHECKPOINT)")
-                        }
-                        guard let checkpoint = try Checkpoint.locate(target, warn: { FileHandle.standardError.write(Data("\($0)\n".utf8)) }) else {
-                            throw ConfigurationError("\(target): no complete checkpoint to resume from",
-                                                     hint: "start the run without --resume (a run stopped before its first checkpoint starts over)")
-                        }
-                        return (checkpoint.path, checkpoint.state.config)
-                    }
-                }
-                let path = try comm.broadcast(string: (try? found.get())?.path)
-                if path == nil {
-                    if case .failure(let error) = found { throw error }
-                    throw ConfigurationError("stopping: rank 0 could not find the checkpoint", hint: "see rank 0's message")
-                }
-                options.resumeFrom = path
-                saved = try comm.broadcast(string: (try? found.get())?.config)
+                let found = try Checkpoint.locateForResume(resumeFrom ?? runDirectory, comm: comm)
+                options.resumeFrom = found.path
+                saved = found.config
             }
             if let fault = testInjectNan {
                 let parts = fault.split(separator: "@").compactMap { Int($0) }
@@ -270,11 +252,8 @@ struct Train: ParsableCommand {
         } catch is AlreadyReported {
             throw ExitCode(1)
         } catch {
-            let text = "\(error)"
             // Every rank meets the same setup errors: rank 0 reports them; others speak when it is theirs.
-            if comm.isRoot || text.contains("rank \(comm.rank)") {
-                FileHandle.standardError.write(Data("error: \(text)\n".utf8))
-            }
+            if comm.reports(error) { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
             throw ExitCode(1)
         }
     }
