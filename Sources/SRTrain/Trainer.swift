@@ -307,38 +307,6 @@ extension Trainer {
     }
 }
 
-extension SRGANStep {
-    /// Gradients averaged over `comm`'s ranks before each update (timed as "all-reduce" while a
-    /// LayerProfiler is active), and the relativistic loss's scalars summed over them; an
-    /// all-reduce that fails ends the whole job after saying why.
-    public func averageGradients(over comm: Communicator) {
-        reduceScalars = { [comm] values in
-            guard comm.size > 1 else { return }
-            do {
-                try values.withUnsafeMutableBufferPointer { try comm.allReduceSum($0.baseAddress!, count: $0.count) }
-            } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                comm.abort(code: 1)
-            }
-        }
-        reduceGradients = { [comm, generator] store in
-            let network = store === generator.parameters ? "Generator" : "Discriminator"
-            do {
-                if let profiler = LayerProfiler.active {
-                    try profiler.time("\(network) gradients, \(store.count) floats", scope: "all-reduce") {
-                        try comm.allReduceAverage(store.grads, count: store.count)
-                    }
-                } else {
-                    try comm.allReduceAverage(store.grads, count: store.count)
-                }
-            } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                comm.abort(code: 1)
-            }
-        }
-    }
-}
-
 /// The bicubic-upsampled LR batch mapped to [-1,1], added to G's output with --global-skip.
 public final class BicubicSkip {
     let scale: Int

@@ -44,15 +44,13 @@ final class TrainingNetworks {
         ema = config.ema > 0 ? Generator(config.generator, seed: config.seed) : nil
         all = [generator as Network] + (discriminator.map { [$0 as Network] } ?? [])
         let scale = config.generator.scale
+        let skip: ((Tensor) -> Tensor)? = !config.globalSkip ? nil
+            : config.generator.kind == .colorize ? GraySkip(scale: scale).callAsFunction : BicubicSkip(scale: scale).callAsFunction
         step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss,
-                         adam: AdamSettings(beta1: config.adamBeta1, beta2: config.adamBeta2))
-        step.adversarialWeight = Float(config.adversarialWeight)
-        step.ganLoss = config.ganLoss
-        step.totalVariationWeight = Float(config.tvWeight)
-        step.averageGradients(over: comm)
-        if config.globalSkip {
-            step.skip = config.generator.kind == .colorize ? GraySkip(scale: scale).callAsFunction : BicubicSkip(scale: scale).callAsFunction
-        }
+                         settings: StepSettings(adversarialWeight: Float(config.adversarialWeight), ganLoss: config.ganLoss,
+                                                totalVariationWeight: Float(config.tvWeight),
+                                                adam: AdamSettings(beta1: config.adamBeta1, beta2: config.adamBeta2)),
+                         reduction: .averaged(over: comm, generator: generator.parameters), skip: skip)
     }
 
     var optimizers: [(name: String, adam: Adam)] {
