@@ -107,8 +107,6 @@ public final class SRGANStep {
     /// D's values and moments from before its last update (the spare set of the swap).
     private var discriminatorPrevious: AdamState?
 
-    deinit { discriminatorPrevious?.deallocate() }
-
     public init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
                 settings: StepSettings = StepSettings(), reduction: StepReduction = .local, skip: ((Tensor) -> Tensor)? = nil) {
         self.generator = generator
@@ -203,12 +201,10 @@ public final class SRGANStep {
         }
         // D's update goes into the spare buffers, which are swapped in; the values and moments
         // from before stay in the spare set, to be swapped back if the G update is skipped.
-        if discriminatorPrevious?.count != n {
-            discriminatorPrevious?.deallocate()
-            discriminatorPrevious = AdamState(count: n)
-        }
+        if discriminatorPrevious?.count != n { discriminatorPrevious = AdamState(count: n) }
+        let previous = discriminatorPrevious!
         let previousStep = discriminatorOptimizer.step
-        discriminatorOptimizer.updateKeepingPrevious(store, learningRate: discriminatorLearningRate, previous: &discriminatorPrevious!)
+        discriminatorOptimizer.updateKeepingPrevious(store, learningRate: discriminatorLearningRate, previous: previous)
 
         // The G update: the adversarial gradient through D (no D weight gradients), plus content and TV.
         generator.parameters.zeroGrads()
@@ -220,7 +216,7 @@ public final class SRGANStep {
                          network: "generator", result: &result) {
             generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
         } else {
-            discriminatorOptimizer.revert(store, to: &discriminatorPrevious!, step: previousStep)
+            discriminatorOptimizer.revert(store, to: previous, step: previousStep)
             statistics.forEach { $0.restore() }
         }
         return result
