@@ -80,21 +80,21 @@ public final class Adam {
     /// then swapped in: afterwards `previous` holds the values and moments from before the
     /// update, and `revert(store, to: previous, step:)` brings them back without a copy (the
     /// GAN step's discriminator update, undone when the generator's update is skipped).
-    public func updateKeepingPrevious(_ store: ParameterStore, learningRate: Float, previous: inout AdamState) {
+    public func updateKeepingPrevious(_ store: ParameterStore, learningRate: Float, previous: AdamState) {
         precondition(store.count == count && store.trainable && previous.count == count, "Adam built for \(count) parameters")
         step += 1
         apply(store.values, store.grads, firstMoment, secondMoment,
               into: (previous.values, previous.firstMoment, previous.secondMoment), scalars(learningRate: learningRate))
-        swap(store, &previous)
+        swap(store, previous)
     }
 
     /// Undoes `updateKeepingPrevious`: `previous` is swapped back in and the step count restored.
-    public func revert(_ store: ParameterStore, to previous: inout AdamState, step: Int) {
-        swap(store, &previous)
+    public func revert(_ store: ParameterStore, to previous: AdamState, step: Int) {
+        swap(store, previous)
         self.step = step
     }
 
-    private func swap(_ store: ParameterStore, _ other: inout AdamState) {
+    private func swap(_ store: ParameterStore, _ other: AdamState) {
         store.swapValues(with: &other.values)
         Swift.swap(&firstMoment, &other.firstMoment)
         Swift.swap(&secondMoment, &other.secondMoment)
@@ -166,8 +166,10 @@ public final class Adam {
 }
 
 /// Parameter values and Adam moments of one network, `count` floats each: the spare set that
-/// `Adam.updateKeepingPrevious` writes into and swaps with the live one.
-public struct AdamState {
+/// `Adam.updateKeepingPrevious` writes into and swaps with the live one. It owns whichever three
+/// buffers it holds (a swap exchanges ownership with the store and the optimizer) and frees them
+/// when it goes: a class, so there is no copy to free them twice.
+public final class AdamState {
     public let count: Int
     public fileprivate(set) var values: UnsafeMutablePointer<Float>
     public fileprivate(set) var firstMoment: UnsafeMutablePointer<Float>
@@ -178,10 +180,10 @@ public struct AdamState {
         values = .allocate(capacity: max(count, 1))
         firstMoment = .allocate(capacity: max(count, 1))
         secondMoment = .allocate(capacity: max(count, 1))
+        for buffer in [values, firstMoment, secondMoment] { buffer.initialize(repeating: 0, count: max(count, 1)) }
     }
 
-    /// Frees the three buffers (the owner calls it once, when it is done with the state).
-    public func deallocate() {
+    deinit {
         values.deallocate()
         firstMoment.deallocate()
         secondMoment.deallocate()

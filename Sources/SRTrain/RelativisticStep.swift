@@ -1,7 +1,7 @@
 // The gan phase's two passes under the relativistic average GAN loss (RelativisticLoss in SRCore;
 // formulas in docs/gan-variants.md). Its means run over the global batch, every rank's
 // micro-batches together, so a pass first runs D forward on every input to get the logits, sums
-// them across ranks (`reduceScalars`), and only then knows each logit's gradient:
+// them across ranks (`reduction.scalars`), and only then knows each logit's gradient:
 //   D pass: for each micro-batch k: SR_k = G(LR_k); C(HR_k), C(SR_k)   (training mode)
 //           loss and logit gradients (two scalar all-reduces)
 //           backward of C(SR_K-1) (its forward is still recorded); every other input is run
@@ -22,20 +22,22 @@ public enum GANLossKind: String, CaseIterable, Codable, Sendable {
     case standard, ragan
 }
 
-extension SRGANStep {
+/// The relativistic average GAN loss over the global batch (every rank's micro-batches).
+struct RelativisticGANLoss: AdversarialLoss {
     /// The D pass: accumulates D's parameter gradients; returns SR_k for every micro-batch.
-    func relativisticDiscriminatorPass(_ batches: [(lr: Tensor, hr: Tensor)], result: inout StepResult) -> [Tensor] {
-        let discriminator = discriminator!
+    func discriminatorPass(_ step: SRGANStep, _ batches: [(lr: Tensor, hr: Tensor)], weight: Float,
+                           result: inout StepResult) -> [Tensor] {
+        let discriminator = step.discriminator!
         var srs: [Tensor] = [], realLogits: [Tensor] = [], fakeLogits: [Tensor] = []
         for (lr, hr) in batches {
-            let sr = superResolve(lr)
+            let sr = step.superResolve(lr)
             srs.append(sr)
             realLogits.append(discriminator.forward(hr, condition: lr, mode: .training))
             fakeLogits.append(discriminator.forward(sr, condition: lr, mode: .training))
         }
         let realGrads = realLogits.map { Tensor(shape: $0.shape) }, fakeGrads = fakeLogits.map { Tensor(shape: $0.shape) }
         let loss = RelativisticLoss.loss(.discriminator, real: realLogits, fake: fakeLogits, realGrads: realGrads,
-                                         fakeGrads: fakeGrads, reduce: reduceScalars)
+                                         fakeGrads: fakeGrads, reduce: step.reduction.scalars)
         result.discriminatorLoss = Float(loss.loss)
         result.dOfHR = Float(loss.realOverFake)
         result.dOfSR = Float(loss.fakeOverReal)
@@ -54,8 +56,9 @@ extension SRGANStep {
     }
 
     /// The G pass: accumulates G's parameter gradients (adversarial, content and TV terms).
-    func relativisticGeneratorPass(_ batches: [(lr: Tensor, hr: Tensor)], srs: [Tensor], weight: Float, result: inout StepResult) {
-        let discriminator = discriminator!
+    func generatorPass(_ step: SRGANStep, _ batches: [(lr: Tensor, hr: Tensor)], srs: [Tensor], weight: Float,
+                       result: inout StepResult) {
+        let discriminator = step.discriminator!, generator = step.generator
         var realLogits: [Tensor] = [], fakeLogits: [Tensor] = []
         for (k, (lr, hr)) in batches.enumerated() {
             realLogits.append(discriminator.forward(hr, condition: lr, mode: .training))
@@ -63,18 +66,18 @@ extension SRGANStep {
         }
         let fakeGrads = fakeLogits.map { Tensor(shape: $0.shape) }
         let loss = RelativisticLoss.loss(.generator, real: realLogits, fake: fakeLogits, realGrads: nil, fakeGrads: fakeGrads,
-                                         gradScale: adversarialWeight, reduce: reduceScalars)
+                                         gradScale: step.adversarialWeight, reduce: step.reduction.scalars)
         result.adversarialLoss = Float(loss.loss)
         func backpropagate(_ k: Int, _ sr: Tensor) {
             let srGrad = discriminator.backward(fakeGrads[k], needInputGrad: true)!
-            addContentGradient(sr: sr, hr: batches[k].hr, into: srGrad, weight: weight, result: &result)
+            step.addContentGradient(sr: sr, hr: batches[k].hr, into: srGrad, weight: weight, result: &result)
             _ = generator.backward(srGrad, needInputGrad: false)
         }
         let last = batches.count - 1
         backpropagate(last, srs[last])
         withFrozenStatistics([discriminator, generator]) {
             for k in 0..<last {
-                let sr = superResolve(batches[k].lr)
+                let sr = step.superResolve(batches[k].lr)
                 _ = discriminator.forward(sr, condition: batches[k].lr, mode: .training)
                 backpropagate(k, sr)
             }
@@ -82,13 +85,9 @@ extension SRGANStep {
     }
 
     /// Runs `body` and puts the networks' running statistics (and batch counts) back as they were.
-    func withFrozenStatistics(_ networks: [Network], _ body: () -> Void) {
-        let saved = networks.map { Array(UnsafeBufferPointer(start: $0.buffers.values, count: $0.buffers.count)) }
-        let tracked = networks.map { $0.batchNorms.map(\.numBatchesTracked) }
+    private func withFrozenStatistics(_ networks: [Network], _ body: () -> Void) {
+        let snapshots = networks.map(StatisticsSnapshot.init)
         body()
-        for (network, (values, counts)) in zip(networks, zip(saved, tracked)) {
-            values.withUnsafeBufferPointer { network.buffers.values.update(from: $0.baseAddress!, count: values.count) }
-            for (bn, count) in zip(network.batchNorms, counts) { bn.numBatchesTracked = count }
-        }
+        snapshots.forEach { $0.restore() }
     }
 }

@@ -1,5 +1,6 @@
-// Training settings: a preset, then a YAML config file over it, then command-line options over
-// that. The resolved config is printed at start and saved as RUN_DIR/config.yaml.
+// Training settings: a preset (Presets.swift), then a YAML config file over it, then the command
+// line's settings over that (TrainConfig.resolve), every one through the table in Settings.swift.
+// The resolved config is printed at start and saved as RUN_DIR/config.yaml.
 
 import Foundation
 import SRModels
@@ -9,215 +10,199 @@ public enum Phase: String, Codable, CaseIterable, Sendable {
     case srresnet, gan
 }
 
-public struct TrainConfig: Codable, Equatable, Sendable {
-    public var preset: String
-    public var phase: Phase
+/// The settings of a run. The field initialisers are the paper's (SRResNet phase); the table in
+/// Settings.swift names, documents and checks every field.
+public struct TrainConfig: Equatable, Sendable {
+    public var preset = "paper"
+    public var phase = Phase.srresnet
     // Networks.
-    public var generator: GeneratorConfig
-    public var discriminator: DiscriminatorConfig
+    public var generator = GeneratorConfig()
+    public var discriminator = DiscriminatorConfig()
     /// Add the bicubic-upsampled LR to the generator's output (the generator learns a residual);
     /// in the colorize mode, the bicubic of the gray picture of its L* input (GraySkip).
-    public var globalSkip: Bool
+    public var globalSkip = false
     // Optimisation.
-    public var steps: Int
+    public var steps = 1_000_000
     /// Per rank; the global batch is batch x ranks x accumulate.
-    public var batch: Int
-    public var accumulate: Int
-    public var lr: Double
+    public var batch = 16
+    public var accumulate = 1
+    public var lr = 1e-4
     /// The discriminator's learning rate; nil: the same as the generator's.
     public var discriminatorLR: Double?
     /// Steps at which the learning rates are multiplied by `lrGamma`.
-    public var lrSteps: [Int]
-    public var lrGamma: Double
-    public var adamBeta1: Double
-    public var adamBeta2: Double
-    public var contentLoss: ContentLossKind
-    public var adversarialWeight: Double
+    public var lrSteps: [Int] = []
+    public var lrGamma = 0.1
+    public var adamBeta1 = 0.9
+    public var adamBeta2 = 0.999
+    public var contentLoss = ContentLossKind.mse
+    public var adversarialWeight = 1e-3
     // Loss variants (docs/gan-variants.md); the defaults are the paper's losses.
     /// standard: BCE on D's logits; ragan: the relativistic average GAN over the global batch.
-    public var ganLoss: GANLossKind = .standard
+    public var ganLoss = GANLossKind.standard
     /// content_loss combined: pixel_loss x pixel_weight + vgg_loss x vgg_weight.
-    public var pixelLoss: PixelLossKind = .none
-    public var pixelWeight: Double = 1
-    public var vggLoss: VGGLossKind = .none
-    public var vggWeight: Double = 1
+    public var pixelLoss = PixelLossKind.none
+    public var pixelWeight = 1.0
+    public var vggLoss = VGGLossKind.none
+    public var vggWeight = 1.0
     /// Weight of the total-variation loss on the SR output (0: off).
-    public var tvWeight: Double = 0
+    public var tvWeight = 0.0
     /// Exponential moving average of the generator weights (0: off).
-    public var ema: Double
-    public var syncBN: Bool
-    public var seed: UInt64
+    public var ema = 0.0
+    public var syncBN = false
+    public var seed: UInt64 = 0
     // Inputs and outputs.
     public var data: String?
     public var val: String?
-    public var run: String
+    public var run = "runs/paper-srresnet"
     public var initFrom: String?
     public var vggWeights: String?
     /// Tests only: train a VGG content loss on random VGG19 weights.
-    public var allowRandomVGG: Bool
-    public var validateEvery: Int
+    public var allowRandomVGG = false
+    public var validateEvery = 1000
     /// Validation images whose SR result is saved as PNG.
-    public var validationSamples: Int
-    public var logEvery: Int
-    public var checkReplicas: Bool
+    public var validationSamples = 4
+    public var logEvery = 10
+    public var checkReplicas = false
     // Checkpoints and faults.
     /// Write a checkpoint every N steps (and at the end, and on SIGTERM/SIGINT/SIGUSR1).
-    public var checkpointEvery: Int
+    public var checkpointEvery = 5000
     /// Complete checkpoints kept (the newest ones; the best by validation PSNR is kept besides).
-    public var keepCheckpoints: Int
+    public var keepCheckpoints = 3
     /// Steps skipped in a row (non-finite loss or gradient) before the run stops.
-    public var maxConsecutiveSkips: Int
+    public var maxConsecutiveSkips = 10
     /// A rank waiting longer than this in a collective ends the job, naming the rank that stopped
     /// responding (0: wait forever). Validation and checkpoint writes on rank 0 are exempt.
-    public var watchdogSeconds: Double
+    public var watchdogSeconds = 600.0
     /// A checkpoint that cannot be written (disk full, I/O error) stops the run instead of being logged and skipped.
-    public var stopOnCheckpointError: Bool
+    public var stopOnCheckpointError = false
 
-    enum CodingKeys: String, CodingKey {
-        case preset, phase, generator, discriminator, steps, batch, accumulate, lr, ema, seed, data, val, run
-        case globalSkip = "global_skip", discriminatorLR = "discriminator_lr", lrSteps = "lr_steps", lrGamma = "lr_gamma"
-        case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", contentLoss = "content_loss"
-        case adversarialWeight = "adversarial_weight", syncBN = "sync_bn", initFrom = "init", vggWeights = "vgg_weights"
-        case allowRandomVGG = "allow_random_vgg", validateEvery = "validate_every", validationSamples = "validation_samples"
-        case logEvery = "log_every", checkReplicas = "check_replicas"
-        case checkpointEvery = "checkpoint_every", keepCheckpoints = "keep_checkpoints"
-        case maxConsecutiveSkips = "max_consecutive_skips", watchdogSeconds = "watchdog_seconds"
-        case stopOnCheckpointError = "stop_on_checkpoint_error"
-        case ganLoss = "gan_loss", pixelLoss = "pixel_loss", pixelWeight = "pixel_weight", vggLoss = "vgg_loss"
-        case vggWeight = "vgg_weight", tvWeight = "tv_weight"
-    }
+    public init() {}
 
-    public static let presetNames = ["paper", "tiny", "combined", "tiny-combined", "colorize"]
-
-    /// `paper`: Ledig et al. 2017 exactly (SRResNet: 10^6 updates at 1e-4, MSE; SRGAN: 10^5 at
-    /// 1e-4 then 10^5 at 1e-5, VGG54, batch 16, 96x96 patches, Adam beta1 0.9).
-    /// `tiny`: B=4, C=32, a 3x3 tail, the global skip, L1 in the SRResNet phase, a quarter-width
-    /// discriminator, Adam 1e-3: learns in minutes on 2 cores (tests and the demo).
-    /// `combined`: `paper`'s networks and schedule; its gan phase trains G on
-    /// MSE + 1e-3 adversarial + 6e-3 VGG54 + 2e-8 TV with G at 1e-4 and D at 1e-5 (docs/gan-variants.md).
-    /// `tiny-combined`: the same losses and learning-rate ratio on `tiny`'s networks (tests).
-    public static func preset(_ name: String, phase: Phase) throws -> TrainConfig {
-        if name == "combined" || name == "tiny-combined" {
-            var config = try preset(name == "combined" ? "paper" : "tiny", phase: phase)
-            config.preset = name
-            config.run = "runs/\(name)-\(phase.rawValue)"
-            if phase == .gan { config.useCombinedLoss() }
-            return config
+    /// The settings as resolved for a run: `preset` (default paper; resuming, the checkpoint's
+    /// `saved` config instead, unless a preset is given), the YAML `file` over it, then
+    /// `overrides` (key, value as in YAML) in order. The phase is `phase`, else the file's, else
+    /// the saved one, else srresnet. Call `validate()` on the result.
+    public static func resolve(preset: String?, phase: Phase?, file: (path: String, text: String)?,
+                               overrides: [(key: String, value: String)], saved: String? = nil) throws -> TrainConfig {
+        var config: TrainConfig
+        if let saved, preset == nil {
+            config = try fromSaved(yaml: saved, source: "the checkpoint's config")
+            if let phase, phase != config.phase {
+                throw ConfigurationError("the checkpoint is from the \(config.phase.rawValue) phase, not \(phase.rawValue)",
+                                         hint: "start the \(phase.rawValue) phase as a new run with --init pointing at this run")
+            }
+            if let file { config = try config.overlaid(withYAML: file.text, file: file.path) }
+        } else {
+            let name = preset ?? "paper"
+            var chosen = phase ?? .srresnet
+            if phase == nil, let file, let loaded = try? TrainConfig.preset(name, phase: .srresnet).overlaid(withYAML: file.text, file: file.path) {
+                chosen = loaded.phase
+            }
+            config = try TrainConfig.preset(name, phase: chosen)
+            if let file { config = try config.overlaid(withYAML: file.text, file: file.path) }
+            config.phase = chosen
         }
-        var config = TrainConfig(
-            preset: name, phase: phase, generator: GeneratorConfig(), discriminator: DiscriminatorConfig(), globalSkip: false,
-            steps: phase == .srresnet ? 1_000_000 : 200_000, batch: 16, accumulate: 1, lr: 1e-4, discriminatorLR: nil,
-            lrSteps: phase == .srresnet ? [] : [100_000], lrGamma: 0.1, adamBeta1: 0.9, adamBeta2: 0.999,
-            contentLoss: phase == .srresnet ? .mse : .vgg54, adversarialWeight: 1e-3, ema: 0, syncBN: false, seed: 0,
-            data: nil, val: nil, run: "runs/\(name)-\(phase.rawValue)", initFrom: nil, vggWeights: nil, allowRandomVGG: false,
-            validateEvery: 1000, validationSamples: 4, logEvery: 10, checkReplicas: false,
-            checkpointEvery: 5000, keepCheckpoints: 3, maxConsecutiveSkips: 10, watchdogSeconds: 600, stopOnCheckpointError: false)
-        switch name {
-        case "paper":
-            break
-        case "tiny":
-            // Measured on the sample photos (docs/benchmarks.md): with 48x48 patches (pack
-            // --patch-size 48) 7000 steps take about 5 minutes on 2 cores under mpirun -n 2 and
-            // reach +1.02 dB over bicubic on the 3 held-out photos. The 3x3 tail (EDSR's; the
-            // paper's is 9x9) costs a ninth of the 9x9 at the output resolution and learned as
-            // well (+1.02 vs +1.01 dB after 6000 steps), so the time buys steps instead.
-            config.generator = GeneratorConfig(channels: 32, residualBlocks: 4, scale: 4, tailKernel: 3)
-            config.discriminator = DiscriminatorConfig(patchSize: 48, baseChannels: 16, hidden: 256)
-            config.globalSkip = true
-            config.lr = 1e-3
-            config.steps = phase == .srresnet ? 7000 : 300
-            config.lrSteps = phase == .srresnet ? [5600] : []
-            // L1 for the SRResNet phase: +0.98 dB over bicubic against MSE's +0.89 in the same
-            // time (docs/benchmarks.md); the GAN phase keeps the paper's SRGAN-MSE content loss.
-            config.contentLoss = phase == .srresnet ? .l1 : .mse
-            config.validateEvery = phase == .srresnet ? 3500 : 100
-            config.validationSamples = 2
-            config.checkpointEvery = phase == .srresnet ? 3500 : 100
-        case "colorize":
-            // Grayscale LR -> colour x4 SR on whole images (docs/colorize.md): pack with
-            // --whole-images 256 --skip-gray. A small U-Net + the tiny SRResNet; the discriminator
-            // at quarter width with a 256-wide dense layer: at 256x256 its first dense layer is
-            // 128 x 16 x 16 x 256 = 8.4M weights (the paper's D would have 512 x 16 x 16 x 1024 = 134M).
-            config.generator = GeneratorConfig(channels: 32, residualBlocks: 4, scale: 4, tailKernel: 3)
-            config.generator.kind = .colorize
-            config.generator.colorizer = ColorizerConfig(baseChannels: 32, depth: 3, outputChannels: 3)
-            config.globalSkip = true   // the gray image as the base: G learns colour and detail on top
-            config.discriminator = DiscriminatorConfig(patchSize: 256, baseChannels: 16, hidden: 256)
-            // Batch 2 per rank and Adam 5e-4: 1e-3 diverged after 300 steps without the gray skip
-            // (docs/benchmarks.md, "Colorize mode").
-            config.batch = 2
-            config.lr = 5e-4
-            config.steps = phase == .srresnet ? 3000 : 300
-            config.lrSteps = phase == .srresnet ? [2400] : []
-            config.contentLoss = phase == .srresnet ? .l1 : .mse
-            config.validateEvery = phase == .srresnet ? 1000 : 100
-            config.validationSamples = 2
-            config.checkpointEvery = phase == .srresnet ? 1000 : 100
-        default:
-            throw ConfigurationError("unknown preset '\(name)'", hint: "choose one of: \(presetNames.joined(separator: ", "))")
-        }
+        for (key, value) in overrides { try config.set(key, to: value, source: "the command line") }
         return config
     }
 
-    /// The combined generator loss MSE + 1e-3 adv + 6e-3 VGG54 + 2e-8 TV, D at a tenth of G's rate.
-    mutating func useCombinedLoss() {
-        contentLoss = .combined
-        pixelLoss = .mse
-        pixelWeight = 1
-        vggLoss = .vgg54
-        vggWeight = 6e-3
-        adversarialWeight = 1e-3
-        tvWeight = 2e-8
-        discriminatorLR = lr / 10
+    /// Sets one setting from its text as in YAML (`lr`, "2e-3"; `lr_steps`, "[100, 200]").
+    public mutating func set(_ key: String, to text: String, source: String) throws {
+        guard let setting = Self.setting(key) else {
+            throw ConfigurationError("\(source): unknown setting '\(key)'", hint: "known settings: \(Self.settings.map(\.key).joined(separator: ", "))")
+        }
+        let node = text.hasPrefix("[") ? (try? Yams.compose(yaml: text)) ?? Node(text) : Node(text, .implicit, .plain)
+        switch setting.write(&self, node) {
+        case nil: break
+        case .wrongType(let problem)?, .outOfRange(let problem)?:
+            throw ConfigurationError("\(source): \(problem)", hint: "\(key): \(setting.help); it takes \(setting.type)")
+        }
     }
 
     /// Applies the settings of a YAML file over this config; unknown keys are refused.
     public func overlaid(withYAML text: String, file: String) throws -> TrainConfig {
-        guard let loaded = try? Yams.load(yaml: text) else {
+        let loaded: Node?
+        do { loaded = try Yams.compose(yaml: text) } catch {
             throw ConfigurationError("\(file): not valid YAML", hint: "check the file's syntax")
         }
-        guard let overrides = loaded as? [String: Any] else {
+        guard let root = loaded, let mapping = root.mapping else {
+            if loaded == nil || loaded!.isNull { return self }   // an empty file
             throw ConfigurationError("\(file): the top level is not a mapping of settings", hint: "write one 'key: value' per line")
         }
-        var base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
-        try Self.merge(overrides, into: &base, path: "", file: file)
-        do {
-            return try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: base))
-        } catch {
-            throw ConfigurationError("\(file): a setting has the wrong type (\(error))", hint: "compare with the resolved config that training prints")
-        }
+        var config = self
+        try config.apply(mapping, prefix: "", file: file)
+        return config
     }
 
-    private static func merge(_ overrides: [String: Any], into base: inout [String: Any], path: String, file: String) throws {
-        for (key, value) in overrides {
-            guard let existing = base[key] ?? (optionalKeys.contains(key) ? NSNull() : nil) else {
-                throw ConfigurationError("\(file): unknown setting '\(path)\(key)'",
-                                         hint: "known settings: \(base.keys.sorted().joined(separator: ", "))")
-            }
-            if var nested = existing as? [String: Any], let child = value as? [String: Any] {
-                try merge(child, into: &nested, path: "\(path)\(key).", file: file)
-                base[key] = nested
+    private mutating func apply(_ mapping: Node.Mapping, prefix: String, file: String) throws {
+        for (keyNode, value) in mapping {
+            let key = prefix + (keyNode.scalar?.string ?? "?")
+            if Self.groups.contains(key) {
+                guard let nested = value.mapping else {
+                    throw ConfigurationError("\(file): a setting has the wrong type: '\(key)' holds settings (\(key).KEY: VALUE), not a value",
+                                             hint: "compare with the resolved config that training prints")
+                }
+                try apply(nested, prefix: key + ".", file: file)
+            } else if let setting = Self.setting(key) {
+                switch setting.write(&self, value) {
+                case nil: break
+                case .wrongType(let problem)?:
+                    throw ConfigurationError("\(file): a setting has the wrong type: \(problem)", hint: "\(key): \(setting.help); it takes \(setting.type)")
+                case .outOfRange(let problem)?:
+                    throw ConfigurationError("\(file): \(problem)", hint: "\(key): \(setting.help); it takes \(setting.type)")
+                }
             } else {
-                base[key] = value
+                throw ConfigurationError("\(file): unknown setting '\(key)'",
+                                         hint: "known settings: \(Self.settings.map(\.key).joined(separator: ", "))")
             }
         }
     }
 
-    private static let optionalKeys: Set<String> = ["discriminator_lr", "data", "val", "init", "vgg_weights"]
+    /// The settings as YAML, in the table's order (nested keys as nested mappings; unset ones left out).
+    public var yaml: String {
+        let entries = Self.settings.compactMap { setting in setting.read(self).map { (setting.key.split(separator: "."), $0) } }
+        func mapping(_ items: [(ArraySlice<Substring>, Node)]) -> Node {
+            var pairs: [(Node, Node)] = []
+            var i = items.startIndex
+            while i < items.endIndex {
+                let head = items[i].0.first!
+                guard items[i].0.count > 1 else { pairs.append((Node(String(head)), items[i].1)); i += 1; continue }
+                var group: [(ArraySlice<Substring>, Node)] = []
+                while i < items.endIndex, items[i].0.count > 1, items[i].0.first! == head {
+                    group.append((items[i].0.dropFirst(), items[i].1))
+                    i += 1
+                }
+                pairs.append((Node(String(head)), mapping(group)))
+            }
+            return Node(pairs)
+        }
+        return (try? Yams.serialize(node: mapping(entries.map { (ArraySlice($0.0), $0.1) }))) ?? "\(self)"
+    }
+
+    /// A config from a saved RUN_DIR/config.yaml or checkpoint state (its own preset and phase first).
+    public static func fromSaved(yaml text: String, source: String) throws -> TrainConfig {
+        guard let root = try? Yams.compose(yaml: text), let mapping = root.mapping,
+              let presetName = mapping["preset"]?.scalar?.string, let phaseName = mapping["phase"]?.scalar?.string,
+              let phase = Phase(rawValue: phaseName) else {
+            throw ConfigurationError("\(source): the saved config is unreadable", hint: "the file is damaged; use an earlier checkpoint")
+        }
+        return try preset(presetName, phase: phase).overlaid(withYAML: text, file: source)
+    }
+
+    /// These settings for packed data of `patchSize`: the discriminator sees patches of that side
+    /// and a conditional one joins the LR at the generator's scale.
+    public func fitted(toPatchSize patchSize: Int) -> TrainConfig {
+        var config = self
+        config.discriminator.patchSize = patchSize
+        config.discriminator.scale = generator.scale
+        return config
+    }
 
     /// The problems with these settings (empty when they are fine).
     public var problems: [String] {
-        var found: [String] = []
+        var found = Self.settings.compactMap { $0.check(self) }
         if let problem = generator.problem { found.append("generator: \(problem)") }
-        var conditioned = discriminator
-        conditioned.scale = generator.scale   // the trainer conditions D on G's input, at G's scale
-        if let problem = conditioned.problem { found.append("discriminator: \(problem)") }
-        if steps < 1 || batch < 1 || accumulate < 1 { found.append("steps, batch and accumulate must be >= 1") }
-        if lr <= 0 || (discriminatorLR ?? 1) <= 0 { found.append("learning rates must be > 0") }
-        if !(0..<1).contains(ema) { found.append("ema must be in [0, 1)") }
-        if validateEvery < 1 || logEvery < 1 || checkpointEvery < 1 { found.append("validate_every, log_every and checkpoint_every must be >= 1") }
-        if keepCheckpoints < 1 { found.append("keep_checkpoints must be >= 1") }
-        if maxConsecutiveSkips < 0 || watchdogSeconds < 0 { found.append("max_consecutive_skips and watchdog_seconds must be >= 0") }
+        if let problem = fitted(toPatchSize: discriminator.patchSize).discriminator.problem { found.append("discriminator: \(problem)") }
         if phase == .srresnet && contentLoss.vggLayer != nil { found.append("the srresnet phase trains on mse or l1, not \(contentLoss.rawValue)") }
         if contentLoss == .combined {
             if (pixelLoss == .none || pixelWeight == 0) && (vggLoss == .none || vggWeight == 0) {
@@ -225,7 +210,6 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             }
             if phase == .srresnet && vggLoss != .none && vggWeight != 0 { found.append("the srresnet phase trains on pixel losses, not vgg_loss \(vggLoss.rawValue)") }
         }
-        if tvWeight < 0 || pixelWeight < 0 || vggWeight < 0 { found.append("tv_weight, pixel_weight and vgg_weight must be >= 0") }
         if discriminator.conditional {
             if discriminator.lrChannels != generator.networkInputChannels {
                 let source = generator.kind == .colorize ? "the colorize generator's 1-channel L* input" : "generator.input_channels \(generator.inputChannels)"
@@ -235,54 +219,31 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         return found
     }
 
-    public var yaml: String { (try? YAMLEncoder().encode(self)) ?? "\(self)" }
-
-    /// A config from a saved RUN_DIR/config.yaml or checkpoint state (its own preset and phase first).
-    public static func fromSaved(yaml text: String, source: String) throws -> TrainConfig {
-        guard let loaded = try? Yams.load(yaml: text) as? [String: Any],
-              let presetName = loaded["preset"] as? String, let phaseName = loaded["phase"] as? String,
-              let phase = Phase(rawValue: phaseName) else {
-            throw ConfigurationError("\(source): the saved config is unreadable", hint: "the file is damaged; use an earlier checkpoint")
+    /// Throws one error naming every problem (`problems`).
+    public func validate() throws {
+        let problems = self.problems
+        guard problems.isEmpty else {
+            throw ConfigurationError("invalid settings: \(problems.joined(separator: "; "))", hint: "fix them in the config file or on the command line")
         }
-        return try preset(presetName, phase: phase).overlaid(withYAML: text, file: source)
     }
 
-    /// What differs between this config and `other` in the settings that fix the networks'
-    /// shapes and the data (resuming across such a change is impossible).
+    /// What differs between this config and `other` (a checkpoint's) in the settings that fix the
+    /// networks' shapes (resuming across such a change is impossible).
     public func shapeDifferences(from other: TrainConfig) -> [String] {
-        var found: [String] = []
-        func compare<T: Encodable>(_ name: String, _ a: T, _ b: T) {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let x = (try? encoder.encode([a])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
-            let y = (try? encoder.encode([b])).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [Any] }?.first
-            // Nested settings (generator.colorizer) as sorted JSON: a dictionary's description
-            // lists its keys in a per-process order, so equal settings could compare unequal.
-            func text(_ value: Any?) -> String {
-                guard let value else { return "none" }
-                guard value is [String: Any] || value is [Any],
-                      let data = try? JSONSerialization.data(withJSONObject: value, options: .sortedKeys) else { return "\(value)" }
-                return String(decoding: data, as: UTF8.self)
-            }
-            if let x = x as? [String: Any], let y = y as? [String: Any] {
-                for key in Set(x.keys).union(y.keys).sorted() where text(x[key]) != text(y[key]) {
-                    found.append("\(name).\(key) \(text(x[key])) here vs \(text(y[key])) in the checkpoint")
-                }
-            } else if "\(x ?? "none")" != "\(y ?? "none")" {
-                found.append("\(name) \(x ?? "none") here vs \(y ?? "none") in the checkpoint")
-            }
+        differences(from: other) { $0 == .mustMatch || ($0 == .mustMatchInGANPhase && phase == .gan) }
+            .map { "\($0.key) \($0.here) here vs \($0.there) in the checkpoint" }
+    }
+
+    /// The settings that changed since `other` (a checkpoint's) and change the course of training.
+    public func resumeChanges(from other: TrainConfig) -> [String] {
+        differences(from: other) { $0 == .noted }.map { "\($0.key) \($0.there) -> \($0.here)" }
+    }
+
+    private func differences(from other: TrainConfig, where included: (Setting.OnResume) -> Bool) -> [(key: String, here: String, there: String)] {
+        Self.settings.filter { included($0.onResume) }.compactMap { setting in
+            let here = setting.read(self).map(Setting.text) ?? "none", there = setting.read(other).map(Setting.text) ?? "none"
+            return here == there ? nil : (setting.key, here, there)
         }
-        compare("phase", phase, other.phase)
-        compare("generator", generator, other.generator)
-        if phase == .gan {
-            // D's scale is G's (set by the trainer; files from before it existed lack it).
-            var mine = discriminator, theirs = other.discriminator
-            mine.scale = generator.scale
-            theirs.scale = other.generator.scale
-            compare("discriminator", mine, theirs)
-        }
-        compare("global_skip", globalSkip, other.globalSkip)
-        return found
     }
 
     /// The generator's and discriminator's learning rates at `step` (0-based).

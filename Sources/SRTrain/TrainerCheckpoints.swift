@@ -9,12 +9,23 @@
 import Foundation
 import SRCore
 import SRData
+import SRDistributed
 import SRModels
 
-extension Trainer {
+/// What a resume restores besides weights and moments: the same on every rank.
+struct Restored {
+    var progress = Progress()
+    /// Where the shared patch stream continues.
+    var streamOffset = 0
+    /// This rank's own running statistics per network, when the checkpoint has them for this
+    /// number of ranks (nil: every rank keeps rank 0's averaged ones).
+    var rankStatistics: [[Float]]?
+}
+
+extension TrainingNetworks {
     /// Every rank's running statistics, per network: [network][rank] (a collective).
-    func gatherStatistics() throws -> [[[Float]]] {
-        try networks.map { network in
+    func gatherStatistics(comm: Communicator) throws -> [[[Float]]] {
+        try all.map { network in
             let count = network.buffers.count
             var all = [Float](repeating: 0, count: comm.size * count)
             all.withUnsafeMutableBufferPointer { ($0.baseAddress! + comm.rank * count).update(from: network.buffers.values, count: count) }
@@ -25,12 +36,12 @@ extension Trainer {
 
     /// Runs `body` with the networks' running statistics set to their mean over ranks, then puts
     /// this rank's own back. `body` gets every rank's own statistics ([network][rank]).
-    func withAveragedStatistics(_ body: ([[[Float]]]) throws -> Void) throws {
-        let perRank = try gatherStatistics()
-        let own = networks.map { Array(UnsafeBufferPointer(start: $0.buffers.values, count: $0.buffers.count)) }
-        if comm.size > 1 && !config.syncBN {
+    func withAveragedStatistics(comm: Communicator, syncBN: Bool, _ body: ([[[Float]]]) throws -> Void) throws {
+        let perRank = try gatherStatistics(comm: comm)
+        let own = all.map { StatisticsSnapshot($0) }
+        if comm.size > 1 && !syncBN {
             let scale = 1 / Float(comm.size)
-            for (network, rows) in zip(networks, perRank) {
+            for (network, rows) in zip(all, perRank) {
                 let values = network.buffers.values
                 for i in 0..<network.buffers.count {
                     var sum: Float = 0
@@ -39,20 +50,124 @@ extension Trainer {
                 }
             }
         }
-        defer {
-            for (network, values) in zip(networks, own) { network.buffers.values.update(from: values, count: values.count) }
-        }
+        defer { for snapshot in own { snapshot.restore() } }
         try body(perRank)
     }
 
+    /// --resume: rank 0 reads the checkpoint into the networks and optimizers and checks that it
+    /// fits these settings; its state and the moments are broadcast here (weights by
+    /// `broadcast`).
+    func restore(from path: String, config: TrainConfig, patchSize: Int, comm: Communicator) throws -> Restored {
+        var stateText: String?
+        var rankStatistics: [[Float]] = []   // rank 0: per network, every rank's, flat
+        try comm.together {
+            guard comm.isRoot else { return }
+            let state = try Checkpoint.verify(path)
+            let saved = try TrainConfig.fromSaved(yaml: state.config, source: (path as NSString).appendingPathComponent(Checkpoint.stateFile))
+            var differences = config.shapeDifferences(from: saved)
+            if state.patchSize != patchSize { differences.append("patch size \(patchSize) here vs \(state.patchSize) in the checkpoint") }
+            guard differences.isEmpty else {
+                throw ConfigurationError("\(path): cannot resume with these settings: \(differences.joined(separator: "; "))",
+                                         hint: "resume with the checkpoint's own settings (--resume without overrides of the networks or data), or start a new run from it with --init")
+            }
+            var changed: [String] = []
+            if state.worldSize != comm.size { changed.append("ranks \(state.worldSize) -> \(comm.size)") }
+            changed += config.resumeChanges(from: saved)
+            if !changed.isEmpty { print("note: resuming with changed settings (\(changed.joined(separator: ", "))): the run goes on, but not exactly as it would have") }
+            let file = { (name: String) in try SafetensorsFile(path: (path as NSString).appendingPathComponent(name)) }
+            try generator.load(from: file("generator.safetensors"), strict: true)
+            if let ema {
+                if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("generator_ema.safetensors")) {
+                    try ema.load(from: file("generator_ema.safetensors"), strict: true)
+                } else {
+                    print("note: the checkpoint has no EMA generator; the EMA starts from the generator")
+                    ema.parameters.values.update(from: generator.parameters.values, count: generator.parameters.count)
+                }
+            }
+            if let discriminator { try discriminator.load(from: file("discriminator.safetensors"), strict: true) }
+            let training = try file("training.safetensors")
+            for (name, adam) in optimizers {
+                for (suffix, target) in [("exp_avg", adam.firstMoment), ("exp_avg_sq", adam.secondMoment)] {
+                    let values = try training.floats("\(name).\(suffix)")
+                    guard values.count == adam.count else {
+                        throw ModelFileError(file: training.path, problem: "\(name).\(suffix) has \(values.count) values for \(adam.count) parameters",
+                                             hint: "the checkpoint does not belong to this network; use the matching settings")
+                    }
+                    target.update(from: values, count: values.count)
+                }
+            }
+            if state.worldSize == comm.size {
+                for name in ["generator", "discriminator"].prefix(all.count) {
+                    rankStatistics.append(try (0..<comm.size).flatMap { try training.floats("rank\($0).\(name).running_statistics") })
+                }
+            }
+            stateText = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+            print("resuming from \(path): step \(state.step) (\(state.reason) checkpoint), stream item \(state.streamOffset); training to step \(config.steps)")
+        }
+        // The checkpoint's state.json, as rank 0 read it, on every rank.
+        guard let text = try comm.broadcast(string: stateText),
+              let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(text.utf8)) else {
+            throw RankError(rank: comm.rank, ConfigurationError("the checkpoint state broadcast by rank 0 is unreadable", hint: "report this"))
+        }
+        step.generatorOptimizer.step = state.generatorAdamSteps
+        step.discriminatorOptimizer?.step = state.discriminatorAdamSteps ?? 0
+        for (_, adam) in optimizers {
+            try comm.broadcast(adam.firstMoment, count: adam.count)
+            try comm.broadcast(adam.secondMoment, count: adam.count)
+        }
+        var restored = Restored(progress: Progress(step: state.step, skipped: state.skippedSteps, consecutiveSkips: state.consecutiveSkips),
+                                streamOffset: state.streamOffset)
+        guard state.worldSize == comm.size else {
+            if comm.isRoot {
+                print("note: the checkpoint was written by \(state.worldSize) rank(s), this run has \(comm.size): every rank starts from the "
+                      + "averaged batch-norm statistics and the shared patch stream continues at item \(state.streamOffset), re-partitioned over the ranks")
+            }
+            return restored
+        }
+        var own: [[Float]] = []
+        for (index, network) in all.enumerated() {
+            let count = network.buffers.count
+            var every = comm.isRoot ? rankStatistics[index] : [Float](repeating: 0, count: comm.size * count)
+            try every.withUnsafeMutableBufferPointer { try comm.broadcast($0.baseAddress!, count: $0.count) }
+            own.append(Array(every[(comm.rank * count)..<((comm.rank + 1) * count)]))
+        }
+        restored.rankStatistics = own
+        return restored
+    }
+}
+
+extension Checkpoint {
+    /// --resume: rank 0 finds the newest complete checkpoint of `target` (a run or checkpoint
+    /// folder); every rank gets its path and its saved config.
+    public static func locateForResume(_ target: String?, comm: Communicator) throws -> (path: String, config: String) {
+        var found: (path: String, config: String)?
+        try comm.together {
+            guard comm.isRoot else { return }
+            guard let target else {
+                throw ConfigurationError("--resume needs --run RUN_DIR (or --resume-from CHECKPOINT)", hint: "name the run to continue")
+            }
+            guard let checkpoint = try locate(target, warn: { FileHandle.standardError.write(Data("\($0)\n".utf8)) }) else {
+                throw ConfigurationError("\(target): no complete checkpoint to resume from",
+                                         hint: "start the run without --resume (a run stopped before its first checkpoint starts over)")
+            }
+            found = (checkpoint.path, checkpoint.state.config)
+        }
+        guard let path = try comm.broadcast(string: found?.path), let config = try comm.broadcast(string: found?.config) else {
+            throw RankError(rank: comm.rank, ConfigurationError("rank 0 found the checkpoint but did not send it", hint: "report this"))
+        }
+        return (path, config)
+    }
+}
+
+extension TrainingRun {
     /// Writes a checkpoint (rank 0; every rank takes part). A failed write is reported and, unless
     /// stop_on_checkpoint_error, training goes on; the previous checkpoint is never touched.
-    func saveCheckpoint(reason: String, validationPSNR: Double?) throws {
-        let offsets = try comm.gather([Double(stream?.position.offset ?? 0)]).map { Int($0[0]) }
+    func saveCheckpoint(_ progress: Progress, reason: String, validationPSNR: Double?) throws {
+        let offsets = try comm.gather([Double(stream.position.offset)]).map { Int($0[0]) }
         var outcome: Result<String, Error> = .success("")
-        try withAveragedStatistics { perRank in
+        try networks.withAveragedStatistics(comm: comm, syncBN: config.syncBN) { perRank in
             guard comm.isRoot else { return }
-            outcome = Result { try writeCheckpoint(reason: reason, validationPSNR: validationPSNR, perRank: perRank, offsets: offsets) }
+            outcome = Result { try writeCheckpoint(progress, reason: reason, validationPSNR: validationPSNR, perRank: perRank, offsets: offsets) }
         }
         try comm.barrier()  // no timeout: the disk may be slow
         var failed = [outcome.isFailure ? 1.0 : 0.0]
@@ -71,35 +186,34 @@ extension Trainer {
         }
     }
 
-    private func writeCheckpoint(reason: String, validationPSNR: Double?, perRank: [[[Float]]], offsets: [Int]) throws -> String {
+    private func writeCheckpoint(_ progress: Progress, reason: String, validationPSNR: Double?, perRank: [[[Float]]], offsets: [Int]) throws -> String {
         var files: [(name: String, data: Data)] = []
         let metadata = ["srgan-dist": "generator", "phase": config.phase.rawValue, "step": "\(progress.step)", "config": config.yaml]
-        files.append(("generator.safetensors", Self.stateDict(generator, metadata: metadata)))
-        if let ema {
-            ema.buffers.values.update(from: generator.buffers.values, count: generator.buffers.count)
+        files.append(("generator.safetensors", Self.stateDict(networks.generator, metadata: metadata)))
+        if let ema = networks.emaWithStatistics() {
             files.append(("generator_ema.safetensors", Self.stateDict(ema, metadata: metadata)))
         }
-        if let discriminator {
+        if let discriminator = networks.discriminator {
             files.append(("discriminator.safetensors", Self.stateDict(discriminator, metadata: ["srgan-dist": "discriminator", "step": "\(progress.step)"])))
         }
         var training = SafetensorsWriter(metadata: ["srgan-dist": "training state",
                                                     "contents": "Adam moments (exp_avg, exp_avg_sq) in parameter-buffer order; each rank's batch-norm running statistics"])
-        let optimizers = [("generator", step.generatorOptimizer)] + (step.discriminatorOptimizer.map { [("discriminator", $0)] } ?? [])
-        for (name, adam) in optimizers {
+        for (name, adam) in networks.optimizers {
             training.add("\(name).exp_avg", floats: UnsafeBufferPointer(start: adam.firstMoment, count: adam.count), shape: [adam.count])
             training.add("\(name).exp_avg_sq", floats: UnsafeBufferPointer(start: adam.secondMoment, count: adam.count), shape: [adam.count])
         }
-        for (index, name) in ["generator", "discriminator"].prefix(networks.count).enumerated() {
+        for (index, name) in ["generator", "discriminator"].prefix(networks.all.count).enumerated() {
             for rank in 0..<comm.size {
                 training.add("rank\(rank).\(name).running_statistics", floats: perRank[index][rank], shape: [perRank[index][rank].count])
             }
         }
         files.append(("training.safetensors", training.bytes()))
         let rates = config.exactLearningRates(at: progress.step)
+        let step = networks.step
         let state = CheckpointState(step: progress.step, phase: config.phase, generatorLR: rates.generator,
-                                    discriminatorLR: discriminator == nil ? nil : rates.discriminator,
+                                    discriminatorLR: networks.discriminator == nil ? nil : rates.discriminator,
                                     generatorAdamSteps: step.generatorOptimizer.step, discriminatorAdamSteps: step.discriminatorOptimizer?.step,
-                                    streamOffset: stream?.position.offset ?? 0, rankStreamOffsets: offsets, worldSize: comm.size,
+                                    streamOffset: stream.position.offset, rankStreamOffsets: offsets, worldSize: comm.size,
                                     batch: config.batch, accumulate: config.accumulate, patchSize: patchSize,
                                     skippedSteps: progress.skipped, consecutiveSkips: progress.consecutiveSkips,
                                     validationPSNR: validationPSNR, reason: reason,
@@ -118,113 +232,23 @@ extension Trainer {
 
     /// The generator (EMA generator, discriminator) as plain safetensors in the run folder, with
     /// the running statistics averaged over ranks.
-    func saveFinalModels(to generatorPath: String) throws {
+    func saveFinalModels(_ progress: Progress, to generatorPath: String) throws {
         var outcome: Result<Void, Error> = .success(())
-        try withAveragedStatistics { _ in
+        try networks.withAveragedStatistics(comm: comm, syncBN: config.syncBN) { _ in
             guard comm.isRoot else { return }
             outcome = Result {
                 let metadata = ["srgan-dist": "generator", "phase": config.phase.rawValue, "steps": "\(progress.step)", "config": config.yaml]
-                try generator.save(to: generatorPath, metadata: metadata)
-                if let ema {
-                    ema.buffers.values.update(from: generator.buffers.values, count: generator.buffers.count)
+                try networks.generator.save(to: generatorPath, metadata: metadata)
+                if let ema = networks.emaWithStatistics() {
                     try ema.save(to: (runDirectory as NSString).appendingPathComponent("generator_ema.safetensors"), metadata: metadata)
                 }
-                if let discriminator {
+                if let discriminator = networks.discriminator {
                     try discriminator.save(to: (runDirectory as NSString).appendingPathComponent("discriminator.safetensors"),
                                            metadata: ["srgan-dist": "discriminator", "config": config.yaml])
                 }
             }
         }
         try comm.barrier()
-        try together { try outcome.get() }
-    }
-
-    /// --resume: rank 0 reads the checkpoint into its networks and optimizers and checks that it
-    /// fits these settings; the scalars and moments are broadcast here (weights by run()).
-    /// Returns this rank's own running statistics per network when the checkpoint has them for
-    /// this number of ranks.
-    func restore(from path: String, config: TrainConfig) throws -> [[Float]]? {
-        var scalars = [Int64](repeating: 0, count: 7)
-        var rankStatistics: [[Float]] = []   // rank 0: per network, every rank's, flat
-        try together {
-            guard comm.isRoot else { return }
-            let state = try Checkpoint.verify(path)
-            let saved = try TrainConfig.fromSaved(yaml: state.config, source: (path as NSString).appendingPathComponent(Checkpoint.stateFile))
-            var differences = config.shapeDifferences(from: saved)
-            if state.patchSize != patchSize { differences.append("patch size \(patchSize) here vs \(state.patchSize) in the checkpoint") }
-            guard differences.isEmpty else {
-                throw ConfigurationError("\(path): cannot resume with these settings: \(differences.joined(separator: "; "))",
-                                         hint: "resume with the checkpoint's own settings (--resume without overrides of the networks or data), or start a new run from it with --init")
-            }
-            var changed: [String] = []
-            if state.worldSize != comm.size { changed.append("ranks \(state.worldSize) -> \(comm.size)") }
-            for (name, old, new) in [("batch", "\(saved.batch)", "\(config.batch)"), ("accumulate", "\(saved.accumulate)", "\(config.accumulate)"),
-                                     ("lr", "\(saved.lr)", "\(config.lr)"), ("lr_steps", "\(saved.lrSteps)", "\(config.lrSteps)"),
-                                     ("seed", "\(saved.seed)", "\(config.seed)"), ("content_loss", saved.contentLoss.rawValue, config.contentLoss.rawValue),
-                                     ("sync_bn", "\(saved.syncBN)", "\(config.syncBN)"),
-                                     ("discriminator_lr", "\(saved.discriminatorLR.map { "\($0)" } ?? "lr")", "\(config.discriminatorLR.map { "\($0)" } ?? "lr")"),
-                                     ("gan_loss", saved.ganLoss.rawValue, config.ganLoss.rawValue), ("tv_weight", "\(saved.tvWeight)", "\(config.tvWeight)")] where old != new {
-                changed.append("\(name) \(old) -> \(new)")
-            }
-            if !changed.isEmpty { print("note: resuming with changed settings (\(changed.joined(separator: ", "))): the run goes on, but not exactly as it would have") }
-            let file = { (name: String) in try SafetensorsFile(path: (path as NSString).appendingPathComponent(name)) }
-            try generator.load(from: file("generator.safetensors"), strict: true)
-            if let ema {
-                if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("generator_ema.safetensors")) {
-                    try ema.load(from: file("generator_ema.safetensors"), strict: true)
-                } else {
-                    print("note: the checkpoint has no EMA generator; the EMA starts from the generator")
-                    ema.parameters.values.update(from: generator.parameters.values, count: generator.parameters.count)
-                }
-            }
-            if let discriminator { try discriminator.load(from: file("discriminator.safetensors"), strict: true) }
-            let training = try file("training.safetensors")
-            let optimizers = [("generator", step.generatorOptimizer)] + (step.discriminatorOptimizer.map { [("discriminator", $0)] } ?? [])
-            for (name, adam) in optimizers {
-                for (suffix, target) in [("exp_avg", adam.firstMoment), ("exp_avg_sq", adam.secondMoment)] {
-                    let values = try training.floats("\(name).\(suffix)")
-                    guard values.count == adam.count else {
-                        throw ModelFileError(file: training.path, problem: "\(name).\(suffix) has \(values.count) values for \(adam.count) parameters",
-                                             hint: "the checkpoint does not belong to this network; use the matching settings")
-                    }
-                    target.update(from: values, count: values.count)
-                }
-            }
-            if state.worldSize == comm.size {
-                for name in ["generator", "discriminator"].prefix(networks.count) {
-                    rankStatistics.append(try (0..<comm.size).flatMap { try training.floats("rank\($0).\(name).running_statistics") })
-                }
-            }
-            scalars = [Int64(state.step), Int64(state.generatorAdamSteps), Int64(state.discriminatorAdamSteps ?? 0), Int64(state.streamOffset),
-                       Int64(state.skippedSteps), Int64(state.consecutiveSkips), Int64(state.worldSize)]
-            print("resuming from \(path): step \(state.step) (\(state.reason) checkpoint), stream item \(state.streamOffset); training to step \(config.steps)")
-        }
-        try scalars.withUnsafeMutableBytes { try comm.broadcast($0.baseAddress!, bytes: $0.count, root: 0) }
-        progress = Progress(step: Int(scalars[0]), skipped: Int(scalars[4]), consecutiveSkips: Int(scalars[5]))
-        step.generatorOptimizer.step = Int(scalars[1])
-        step.discriminatorOptimizer?.step = Int(scalars[2])
-        restoredStreamOffset = Int(scalars[3])
-        for adam in [step.generatorOptimizer] + (step.discriminatorOptimizer.map { [$0] } ?? []) {
-            try comm.broadcast(adam.firstMoment, count: adam.count)
-            try comm.broadcast(adam.secondMoment, count: adam.count)
-        }
-        guard Int(scalars[6]) == comm.size else {
-            say("note: the checkpoint was written by \(scalars[6]) rank(s), this run has \(comm.size): every rank starts from the "
-                + "averaged batch-norm statistics and the shared patch stream continues at item \(scalars[3]), re-partitioned over the ranks")
-            return nil
-        }
-        var own: [[Float]] = []
-        for (index, network) in networks.enumerated() {
-            let count = network.buffers.count
-            var all = comm.isRoot ? rankStatistics[index] : [Float](repeating: 0, count: comm.size * count)
-            try all.withUnsafeMutableBufferPointer { try comm.broadcast($0.baseAddress!, count: $0.count) }
-            own.append(Array(all[(comm.rank * count)..<((comm.rank + 1) * count)]))
-        }
-        return own
-    }
-
-    /// Each rank's own running statistics, as saved.
-    func restoreRankStatistics(_ own: [[Float]]) {
-        for (network, values) in zip(networks, own) { network.buffers.values.update(from: values, count: values.count) }
+        try comm.together { try outcome.get() }
     }
 }

@@ -1,5 +1,5 @@
 // One training step of one rank, for both phases of the paper, over one or more micro-batches
-// (gradient accumulation). Gradients pass through `reduceGradients` before each optimizer update:
+// (gradient accumulation). Gradients pass through `reduction.gradients` before each optimizer update:
 // the identity on one process, the average over ranks under MPI.
 //
 // srresnet phase: SR = G(LR); loss = content(SR, HR); G update.
@@ -8,12 +8,15 @@
 //   D step: BCE(D(HR), 1) + BCE(D(SR), 0); SR is treated as data (no gradient reaches G)
 //   G step: content(SR, HR) + adversarialWeight x BCE(D(SR), 1), i.e. -log D(SR); D's weights
 //           take no gradient in this pass
-// With several micro-batches the G step runs G forward again on each (its activations of the D
-// step were overwritten by the next micro-batch): correct, at the price of one more G forward.
+// The two updates are explicit: `gan` runs the D update, then the G update; what differs
+// between GAN losses is only the adversarial passes behind AdversarialLoss (AdversarialLoss.swift:
+// the standard BCE above; the relativistic average GAN over the global batch,
+// RelativisticStep.swift), picked by `StepSettings.ganLoss`.
+// With several micro-batches the standard G pass runs G forward again on each (its activations of
+// the D pass were overwritten by the next micro-batch): correct, at the price of one more G forward.
 // With `skip`, SR = G(LR) + skip(LR) (the bicubic-upsampled input): G learns the residual.
-// Variants (docs/gan-variants.md): `ganLoss` .ragan replaces both BCE terms by the relativistic
-// average loss over the global batch (RelativisticStep.swift); a conditional D sees (image, LR)
-// pairs; `totalVariationWeight` adds eta x TV(SR) to G's loss in both phases.
+// Variants (docs/gan-variants.md): a conditional D sees (image, LR) pairs;
+// `totalVariationWeight` adds eta x TV(SR) to G's loss in both phases.
 //
 // Numerical faults: a rank whose loss or gradient is not finite poisons its gradient with a NaN
 // before the all-reduce, so after it every rank sees a non-finite gradient and every rank skips
@@ -23,7 +26,9 @@
 // exactly as they were; batch-norm running statistics, which the forward passes moved, are
 // restored too (a NaN batch would otherwise poison them for good).
 
+import Foundation
 import SRCore
+import SRDistributed
 import SRModels
 
 public struct StepResult: Sendable {
@@ -47,67 +52,77 @@ public struct StepResult: Sendable {
     public var faultNetwork = ""
 }
 
+/// How a step weighs its losses (set once, when it is built).
+public struct StepSettings: Sendable {
+    /// Weight of the adversarial term in G's loss.
+    public var adversarialWeight: Float = 1e-3
+    public var ganLoss: GANLossKind = .standard
+    /// eta of eta x TV(SR) in G's loss (0: off).
+    public var totalVariationWeight: Float = 0
+    public var adam = AdamSettings()
+
+    public init(adversarialWeight: Float = 1e-3, ganLoss: GANLossKind = .standard, totalVariationWeight: Float = 0,
+                adam: AdamSettings = AdamSettings()) {
+        self.adversarialWeight = adversarialWeight
+        self.ganLoss = ganLoss
+        self.totalVariationWeight = totalVariationWeight
+        self.adam = adam
+    }
+}
+
+/// How a step reaches the other ranks; the identity on one process.
+public struct StepReduction {
+    /// Averages a network's gradients across ranks before its update.
+    public var gradients: (ParameterStore) -> Void
+    /// Sums a few doubles across ranks, in place (the relativistic loss's global means). Every
+    /// rank calls it the same number of times per step.
+    public var scalars: (inout [Double]) -> Void
+
+    public init(gradients: @escaping (ParameterStore) -> Void = { _ in }, scalars: @escaping (inout [Double]) -> Void = { _ in }) {
+        self.gradients = gradients
+        self.scalars = scalars
+    }
+
+    /// One process: nothing to reduce.
+    public static var local: StepReduction { StepReduction() }
+}
+
 public final class SRGANStep {
     public let generator: Generator
     public let discriminator: Discriminator?
     public let contentLoss: ContentLoss
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam?
-    public var adversarialWeight: Float = 1e-3
-    public var ganLoss: GANLossKind = .standard
-    /// eta of eta x TV(SR) in G's loss (0: off).
-    public var totalVariationWeight: Float = 0
-    /// Averages gradients across ranks before an update; the identity on one process.
-    public var reduceGradients: (ParameterStore) -> Void = { _ in }
-    /// Sums a few doubles across ranks, in place (the relativistic loss's global means); the
-    /// identity on one process. Every rank calls it the same number of times per step.
-    public var reduceScalars: (inout [Double]) -> Void = { _ in }
+    public let settings: StepSettings
+    public var adversarialWeight: Float { settings.adversarialWeight }
+    public var totalVariationWeight: Float { settings.totalVariationWeight }
+    /// The GAN loss's two passes.
+    let adversarial: AdversarialLoss
     /// The image added to G's output (nil: none).
-    public var skip: ((Tensor) -> Tensor)?
+    let skip: ((Tensor) -> Tensor)?
+    /// Set by `averageGradients(over:)` when the step is built before its communicator.
+    public private(set) var reduction: StepReduction
     /// Tests only: called with each network's gradient (and its name) before the all-reduce.
     public var injectFault: ((ParameterStore, String) -> Void)?
     /// D's values and moments from before its last update (the spare set of the swap).
     private var discriminatorPrevious: AdamState?
-    private var statisticsBackup: [Float] = []
-    private var trackedBackup: [Int] = []
-    private var allBatchNorms: [BatchNorm2d] { generator.batchNorms + (discriminator?.batchNorms ?? []) }
-
-    /// The networks' running statistics, copied at the start of a step to restore if it is skipped.
-    private var statisticsStores: [ParameterStore] { [generator.buffers] + (discriminator.map { [$0.buffers] } ?? []) }
-
-    private func backUpStatistics() {
-        let total = statisticsStores.reduce(0) { $0 + $1.count }
-        if statisticsBackup.count != total { statisticsBackup = [Float](repeating: 0, count: total) }
-        trackedBackup = allBatchNorms.map(\.numBatchesTracked)
-        statisticsBackup.withUnsafeMutableBufferPointer { backup in
-            var offset = 0
-            for store in statisticsStores {
-                (backup.baseAddress! + offset).update(from: store.values, count: store.count)
-                offset += store.count
-            }
-        }
-    }
-
-    private func restoreStatistics() {
-        for (bn, tracked) in zip(allBatchNorms, trackedBackup) { bn.numBatchesTracked = tracked }
-        statisticsBackup.withUnsafeBufferPointer { backup in
-            var offset = 0
-            for store in statisticsStores {
-                store.values.update(from: backup.baseAddress! + offset, count: store.count)
-                offset += store.count
-            }
-        }
-    }
-
-    deinit { discriminatorPrevious?.deallocate() }
 
     public init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
-                adam: AdamSettings = AdamSettings()) {
+                settings: StepSettings = StepSettings(), reduction: StepReduction = .local, skip: ((Tensor) -> Tensor)? = nil) {
         self.generator = generator
         self.discriminator = discriminator
         self.contentLoss = contentLoss
-        generatorOptimizer = Adam(parameterCount: generator.parameters.count, settings: adam)
-        discriminatorOptimizer = discriminator.map { Adam(parameterCount: $0.parameters.count, settings: adam) }
+        self.settings = settings
+        self.reduction = reduction
+        self.skip = skip
+        adversarial = settings.ganLoss == .standard ? StandardGANLoss() : RelativisticGANLoss()
+        generatorOptimizer = Adam(parameterCount: generator.parameters.count, settings: settings.adam)
+        discriminatorOptimizer = discriminator.map { Adam(parameterCount: $0.parameters.count, settings: settings.adam) }
+    }
+
+    /// Both networks' running statistics, to put back when a step is skipped.
+    private func statisticsSnapshot() -> [StatisticsSnapshot] {
+        ([generator as Network] + (discriminator.map { [$0 as Network] } ?? [])).map(StatisticsSnapshot.init)
     }
 
     /// SR for `lr`, recorded for backward.
@@ -126,7 +141,7 @@ public final class SRGANStep {
     }
 
     public func srresnet(batches: [(lr: Tensor, hr: Tensor)], learningRate: Float) -> StepResult {
-        backUpStatistics()
+        let statistics = statisticsSnapshot()
         generator.parameters.zeroGrads()
         var result = StepResult()
         let weight = 1 / Float(batches.count)
@@ -141,7 +156,7 @@ public final class SRGANStep {
                          network: "generator", result: &result) {
             generatorOptimizer.update(generator.parameters, learningRate: learningRate)
         } else {
-            restoreStatistics()
+            statistics.forEach { $0.restore() }
         }
         return result
     }
@@ -153,7 +168,7 @@ public final class SRGANStep {
             result.localFault = true
             store.grads[0] = .nan
         }
-        reduceGradients(store)
+        reduction.gradients(store)
         guard allFinite(store.grads, count: store.count) else {
             result.skipped = true
             result.faultNetwork = network
@@ -166,70 +181,43 @@ public final class SRGANStep {
         gan(batches: [(lr, hr)], generatorLearningRate: generatorLearningRate, discriminatorLearningRate: discriminatorLearningRate)
     }
 
+    /// The D update, then the G update through the updated D; a skipped G update undoes D's.
     public func gan(batches: [(lr: Tensor, hr: Tensor)], generatorLearningRate: Float, discriminatorLearningRate: Float) -> StepResult {
         guard let discriminator, let discriminatorOptimizer else {
             preconditionFailure("the gan phase needs a discriminator")
         }
         var result = StepResult()
         let weight = 1 / Float(batches.count)
-        backUpStatistics()
+        let statistics = statisticsSnapshot()
 
-        // Discriminator step.
+        // The D update: D's gradients from the adversarial loss alone (SR is data here).
         discriminator.parameters.accumulatesGradients = true
         discriminator.parameters.zeroGrads()
-        var lastSR: Tensor?
-        let relativisticSRs = ganLoss == .ragan ? relativisticDiscriminatorPass(batches, result: &result) : []
-        for (lr, hr) in batches where ganLoss == .standard {
-            let sr = superResolve(lr)
-            lastSR = sr
-            let realLogits = discriminator.forward(hr, condition: lr, mode: .training)
-            let realGrad = Tensor(shape: realLogits.shape)
-            let realLoss = Loss.bceWithLogits(logits: realLogits, target: 1, grad: realGrad, gradScale: weight)
-            _ = discriminator.backward(realGrad, needInputGrad: false)
-            let fakeLogits = discriminator.forward(sr, condition: lr, mode: .training)
-            let fakeGrad = Tensor(shape: fakeLogits.shape)
-            let fakeLoss = Loss.bceWithLogits(logits: fakeLogits, target: 0, grad: fakeGrad, gradScale: weight)
-            _ = discriminator.backward(fakeGrad, needInputGrad: false)
-            result.discriminatorLoss += weight * (realLoss + fakeLoss)
-            result.dOfHR += weight * meanSigmoid(realLogits)
-            result.dOfSR += weight * meanSigmoid(fakeLogits)
-        }
+        let srs = adversarial.discriminatorPass(self, batches, weight: weight, result: &result)
         let store = discriminator.parameters, n = store.count
         guard reduceChecked(store, lossFinite: result.discriminatorLoss.isFinite, network: "discriminator", result: &result) else {
-            restoreStatistics()
+            statistics.forEach { $0.restore() }
             return result  // neither network updated
         }
         // D's update goes into the spare buffers, which are swapped in; the values and moments
         // from before stay in the spare set, to be swapped back if the G update is skipped.
-        if discriminatorPrevious?.count != n {
-            discriminatorPrevious?.deallocate()
-            discriminatorPrevious = AdamState(count: n)
-        }
+        if discriminatorPrevious?.count != n { discriminatorPrevious = AdamState(count: n) }
+        let previous = discriminatorPrevious!
         let previousStep = discriminatorOptimizer.step
-        discriminatorOptimizer.updateKeepingPrevious(store, learningRate: discriminatorLearningRate, previous: &discriminatorPrevious!)
+        discriminatorOptimizer.updateKeepingPrevious(store, learningRate: discriminatorLearningRate, previous: previous)
 
-        // Generator step: adversarial gradient through D (no D weight gradients) plus content.
+        // The G update: the adversarial gradient through D (no D weight gradients), plus content and TV.
         generator.parameters.zeroGrads()
         discriminator.parameters.accumulatesGradients = false
         defer { discriminator.parameters.accumulatesGradients = true }
-        if ganLoss == .ragan { relativisticGeneratorPass(batches, srs: relativisticSRs, weight: weight, result: &result) }
-        for (index, (lr, hr)) in batches.enumerated() where ganLoss == .standard {
-            let sr = batches.count == 1 && index == 0 ? lastSR! : superResolve(lr)
-            let logits = discriminator.forward(sr, condition: lr, mode: .training)
-            let logitGrad = Tensor(shape: logits.shape)
-            result.adversarialLoss += weight * Loss.bceWithLogits(logits: logits, target: 1, grad: logitGrad,
-                                                                  gradScale: adversarialWeight * weight)
-            let srGrad = discriminator.backward(logitGrad, needInputGrad: true)!
-            addContentGradient(sr: sr, hr: hr, into: srGrad, weight: weight, result: &result)
-            _ = generator.backward(srGrad, needInputGrad: false)
-        }
+        adversarial.generatorPass(self, batches, srs: srs, weight: weight, result: &result)
         if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite && result.adversarialLoss.isFinite
                             && result.totalVariation.isFinite,
                          network: "generator", result: &result) {
             generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
         } else {
-            discriminatorOptimizer.revert(store, to: &discriminatorPrevious!, step: previousStep)
-            restoreStatistics()
+            discriminatorOptimizer.revert(store, to: previous, step: previousStep)
+            statistics.forEach { $0.restore() }
         }
         return result
     }
@@ -247,10 +235,45 @@ public final class SRGANStep {
         guard totalVariationWeight != 0 else { return }
         result.totalVariation += weight * Loss.totalVariation(image: sr, grad: srGrad, gradScale: totalVariationWeight * weight)
     }
+}
 
-    private func meanSigmoid(_ logits: Tensor) -> Float {
-        var sum: Float = 0
-        for i in 0..<logits.count { sum += stableSigmoid(logits[i]) }
-        return sum / Float(logits.count)
+extension SRGANStep {
+    /// Gradients averaged over `comm`'s ranks before each update, for a step built before its
+    /// communicator (`bench step`); the trainer passes `StepReduction.averaged(over:)` to init.
+    public func averageGradients(over comm: Communicator) {
+        reduction = .averaged(over: comm, generator: generator.parameters)
+    }
+}
+
+extension StepReduction {
+    /// Gradients averaged over `comm`'s ranks (timed as "all-reduce" while a LayerProfiler is
+    /// active), and the relativistic loss's scalars summed over them; an all-reduce that fails
+    /// ends the whole job after saying why.
+    public static func averaged(over comm: Communicator, generator: ParameterStore) -> StepReduction {
+        StepReduction(
+            gradients: { [comm, generator] store in
+                let network = store === generator ? "Generator" : "Discriminator"
+                do {
+                    if let profiler = LayerProfiler.active {
+                        try profiler.time("\(network) gradients, \(store.count) floats", scope: "all-reduce") {
+                            try comm.allReduceAverage(store.grads, count: store.count)
+                        }
+                    } else {
+                        try comm.allReduceAverage(store.grads, count: store.count)
+                    }
+                } catch {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                    comm.abort(code: 1)
+                }
+            },
+            scalars: { [comm] values in
+                guard comm.size > 1 else { return }
+                do {
+                    try values.withUnsafeMutableBufferPointer { try comm.allReduceSum($0.baseAddress!, count: $0.count) }
+                } catch {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                    comm.abort(code: 1)
+                }
+            })
     }
 }

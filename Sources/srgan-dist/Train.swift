@@ -13,7 +13,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train SRResNet or SRGAN, on one process or data-parallel under mpirun.",
         discussion: """
-            Settings: the preset, then --config FILE (YAML) over it, then these options over both. \
+            Settings: the preset, then --config FILE (YAML) over it, then these options and --set KEY=VALUE over both \
+            (every key of RUN/config.yaml; --list-settings lists them). \
             The resolved config is printed and saved as RUN/config.yaml. Presets: paper (Ledig et al. 2017), \
             tiny (minutes on 2 cores), combined and tiny-combined (MSE + adversarial + VGG + TV, docs/gan-variants.md). Example: mpirun -n 2 srgan-dist train --preset tiny --data packed --val packed --run runs/a
 
@@ -116,69 +117,102 @@ struct Train: ParsableCommand {
     @Flag(help: "At the end, print where a step's time went: per layer (forward, backward), all-reduce, data, validation, checkpoints; per rank under mpirun.")
     var profile = false
 
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Any setting of RUN/config.yaml, nested keys dotted: --set gan_loss=ragan --set discriminator.conditional=true "
+            + "--set tv_weight=2e-8 --set lr_steps=[5600]; repeatable; over the config file and the options above "
+            + "(--list-settings lists every key).", valueName: "key=value"))
+    var settings: [String] = []
+
+    @Flag(help: "List every setting (key, type, value for --preset and --phase, what a resume does when it changes) and exit.")
+    var listSettings = false
+
     @Option(help: .hidden)
     var testInjectNan: String?
 
     @Option(help: .hidden)
     var testCheckpointPause: String?
 
+    /// The common flags as settings (keys of TrainConfig.settings), in the order they apply.
+    var flagSettings: [(key: String, value: String)] {
+        var given: [(key: String, value: String)] = []
+        func add(_ key: String, _ value: CustomStringConvertible?) { if let value { given.append((key, value.description)) } }
+        func add(_ key: String, flag: Bool) { if flag { given.append((key, "true")) } }
+        add("data", data)
+        add("val", val)
+        add("run", runDirectory)
+        add("init", initFrom)
+        add("steps", steps)
+        add("batch", batch)
+        add("accumulate", accumulate)
+        add("lr", lr)
+        add("discriminator_lr", discriminatorLR)
+        add("content_loss", contentLoss?.rawValue)
+        add("vgg_weights", vggWeights)
+        add("allow_random_vgg", flag: allowRandomVGG)
+        add("ema", ema)
+        add("global_skip", globalSkip)
+        add("sync_bn", flag: syncBN)
+        add("check_replicas", flag: checkReplicas)
+        add("validate_every", validateEvery)
+        add("log_every", logEvery)
+        add("seed", seed)
+        add("checkpoint_every", checkpointEvery)
+        add("keep_checkpoints", keepCheckpoints)
+        add("watchdog_seconds", watchdog)
+        add("max_consecutive_skips", maxConsecutiveSkips)
+        add("stop_on_checkpoint_error", flag: stopOnCheckpointError)
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            given.append((String(parts[0]), parts.count > 1 ? String(parts[1]) : ""))
+        }
+        return given
+    }
+
+    func validate() throws {
+        for setting in settings {
+            guard let key = setting.split(separator: "=", maxSplits: 1).first, setting.contains("="),
+                  TrainConfig.setting(String(key)) != nil else {
+                throw ValidationError("--set \(setting): wants KEY=VALUE with a KEY of RUN/config.yaml "
+                                      + "(train --list-settings lists them). HINT: e.g. --set gan_loss=ragan")
+            }
+        }
+    }
+
+    /// The table of settings, with the values of --preset (default paper) for --phase (default srresnet).
+    func printSettings() throws {
+        let config = try TrainConfig.preset(preset ?? "paper", phase: phase ?? .srresnet)
+        print("settings of RUN/config.yaml; values of preset \(config.preset), \(config.phase.rawValue) phase; "
+              + "set them with --config FILE or --set KEY=VALUE")
+        for setting in TrainConfig.settings {
+            let resume: String
+            switch setting.onResume {
+            case .mustMatch: resume = "; must match on resume (fixes the networks)"
+            case .mustMatchInGANPhase: resume = "; must match on resume in the gan phase"
+            case .noted: resume = "; a resume notes a change"
+            case .free: resume = ""
+            }
+            print("\(setting.key) = \(setting.read(config).map(Setting.text) ?? "(unset)")  [\(setting.type)\(resume)]\n    \(setting.help)")
+        }
+    }
+
     /// The settings: the preset (or, resuming, the checkpoint's `saved` config), the config file
-    /// over it, these options over both.
+    /// over it, these options over both; checked.
     func resolved(saved: String? = nil) throws -> TrainConfig {
-        var yaml: String?
+        var file: (path: String, text: String)?
         if let config {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                 throw ValidationError("\(config): cannot read the config file")
             }
-            yaml = text
+            file = (config, text)
         }
-        var resolved: TrainConfig
-        if let saved, preset == nil {
-            resolved = try TrainConfig.fromSaved(yaml: saved, source: "the checkpoint's config")
-            if let phase, phase != resolved.phase {
-                throw ConfigurationError("the checkpoint is from the \(resolved.phase.rawValue) phase, not \(phase.rawValue)",
-                                         hint: "start the \(phase.rawValue) phase as a new run with --init pointing at this run")
-            }
-            if let yaml { resolved = try resolved.overlaid(withYAML: yaml, file: config!) }
-        } else {
-            let preset = self.preset ?? "paper"
-            var phase = self.phase ?? .srresnet
-            if self.phase == nil, let yaml, let loaded = try? TrainConfig.preset(preset, phase: .srresnet).overlaid(withYAML: yaml, file: config!) {
-                phase = loaded.phase
-            }
-            resolved = try TrainConfig.preset(preset, phase: phase)
-            if let yaml { resolved = try resolved.overlaid(withYAML: yaml, file: config!) }
-            resolved.phase = phase
-        }
-        if let data { resolved.data = data }
-        if let val { resolved.val = val }
-        if let runDirectory { resolved.run = runDirectory }
-        if let initFrom { resolved.initFrom = initFrom }
-        if let steps { resolved.steps = steps }
-        if let batch { resolved.batch = batch }
-        if let accumulate { resolved.accumulate = accumulate }
-        if let lr { resolved.lr = lr }
-        if let discriminatorLR { resolved.discriminatorLR = discriminatorLR }
-        if let contentLoss { resolved.contentLoss = contentLoss }
-        if let vggWeights { resolved.vggWeights = vggWeights }
-        if allowRandomVGG { resolved.allowRandomVGG = true }
-        if let ema { resolved.ema = ema }
-        if let globalSkip { resolved.globalSkip = globalSkip }
-        if syncBN { resolved.syncBN = true }
-        if checkReplicas { resolved.checkReplicas = true }
-        if let validateEvery { resolved.validateEvery = validateEvery }
-        if let logEvery { resolved.logEvery = logEvery }
-        if let seed { resolved.seed = seed }
-        if let checkpointEvery { resolved.checkpointEvery = checkpointEvery }
-        if let keepCheckpoints { resolved.keepCheckpoints = keepCheckpoints }
-        if let watchdog { resolved.watchdogSeconds = watchdog }
-        if let maxConsecutiveSkips { resolved.maxConsecutiveSkips = maxConsecutiveSkips }
-        if stopOnCheckpointError { resolved.stopOnCheckpointError = true }
+        let resolved = try TrainConfig.resolve(preset: preset, phase: phase, file: file, overrides: flagSettings, saved: saved)
+        try resolved.validate()
         return resolved
     }
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines reach a log file or mpirun as they are printed
+        if listSettings { return try printSettings() }
         let comm = try Launch.communicator()
         let environment = ProcessInfo.processInfo.environment
         let localRanks = Int(environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? comm.size
@@ -187,27 +221,9 @@ struct Train: ParsableCommand {
             var options = TrainerOptions()
             var saved: String?
             if resume || resumeFrom != nil {
-                // Rank 0 finds the checkpoint; every rank gets its path and config.
-                var found: Result<(path: String, config: String), Error> = .success(("", ""))
-                if comm.isRoot {
-                    found = Result {
-                        guard let target = resumeFrom ?? runDirectory else {
-                            throw ValidationError("--resume needs --run RUN_DIR (or --resume-from CHECKPOINT)")
-                        }
-                        guard let checkpoint = try Checkpoint.locate(target, warn: { FileHandle.standardError.write(Data("\($0)\n".utf8)) }) else {
-                            throw ConfigurationError("\(target): no complete checkpoint to resume from",
-                                                     hint: "start the run without --resume (a run stopped before its first checkpoint starts over)")
-                        }
-                        return (checkpoint.path, checkpoint.state.config)
-                    }
-                }
-                let path = try comm.broadcast(string: (try? found.get())?.path)
-                if path == nil {
-                    if case .failure(let error) = found { throw error }
-                    throw ConfigurationError("stopping: rank 0 could not find the checkpoint", hint: "see rank 0's message")
-                }
-                options.resumeFrom = path
-                saved = try comm.broadcast(string: (try? found.get())?.config)
+                let found = try Checkpoint.locateForResume(resumeFrom ?? runDirectory, comm: comm)
+                options.resumeFrom = found.path
+                saved = found.config
             }
             if let fault = testInjectNan {
                 let parts = fault.split(separator: "@").compactMap { Int($0) }
@@ -236,11 +252,8 @@ struct Train: ParsableCommand {
         } catch is AlreadyReported {
             throw ExitCode(1)
         } catch {
-            let text = "\(error)"
             // Every rank meets the same setup errors: rank 0 reports them; others speak when it is theirs.
-            if comm.isRoot || text.contains("rank \(comm.rank)") {
-                FileHandle.standardError.write(Data("error: \(text)\n".utf8))
-            }
+            if comm.reports(error) { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
             throw ExitCode(1)
         }
     }

@@ -51,8 +51,7 @@ final class AdamTests: XCTestCase {
         }
         let (inPlace, slot) = makeStore(), (swapped, _) = makeStore()
         let adamA = Adam(parameterCount: 43), adamB = Adam(parameterCount: 43)
-        var previous = AdamState(count: 43)
-        defer { previous.deallocate() }
+        let previous = AdamState(count: 43)
         var rng = SeededRandom(seed: 9)
         func state(_ store: ParameterStore, _ adam: Adam) -> [[Float]] {
             [store.value(slot).toArray(), Array(UnsafeBufferPointer(start: adam.firstMoment, count: 43)),
@@ -63,16 +62,40 @@ final class AdamTests: XCTestCase {
             for i in 0..<43 { inPlace.grads[i] = grads[i]; swapped.grads[i] = grads[i] }
             let before = state(swapped, adamB)
             adamA.update(inPlace, learningRate: 0.01)
-            adamB.updateKeepingPrevious(swapped, learningRate: 0.01, previous: &previous)
+            adamB.updateKeepingPrevious(swapped, learningRate: 0.01, previous: previous)
             XCTAssertEqual(state(swapped, adamB), state(inPlace, adamA), "step \(step)")
             XCTAssertNotEqual(state(swapped, adamB)[0], before[0])
             if step == 2 {  // undo, then redo the same update
-                adamB.revert(swapped, to: &previous, step: step)
+                adamB.revert(swapped, to: previous, step: step)
                 XCTAssertEqual(state(swapped, adamB), before)
                 XCTAssertEqual(adamB.step, step)
-                adamB.updateKeepingPrevious(swapped, learningRate: 0.01, previous: &previous)
+                adamB.updateKeepingPrevious(swapped, learningRate: 0.01, previous: previous)
                 XCTAssertEqual(state(swapped, adamB), state(inPlace, adamA))
             }
+        }
+    }
+
+    /// The spare set owns whichever buffers it holds after a swap: dropping it frees the store's
+    /// old values, never the ones the store now reads (run under -sanitize=address to see a misuse).
+    func testDroppingTheSpareSetLeavesTheStoreAndOptimizerIntact() {
+        let store = ParameterStore(), reference = ParameterStore()
+        let slot = store.register("p", shape: [21])
+        _ = reference.register("p", shape: [21])
+        var rng = SeededRandom(seed: 4)
+        rng.fillUniform(store.value(slot), -1, 1)
+        reference.values.update(from: store.values, count: 21)
+        let adam = Adam(parameterCount: 21), plain = Adam(parameterCount: 21)
+        for step in 0..<3 {
+            for i in 0..<21 { store.grads[i] = Float(i) * 0.01 - 0.1 + Float(step) * 0.003; reference.grads[i] = store.grads[i] }
+            do {
+                let spare = AdamState(count: 21)   // freed at the end of this scope, after the swap
+                adam.updateKeepingPrevious(store, learningRate: 0.01, previous: spare)
+            }
+            plain.update(reference, learningRate: 0.01)
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: store.values, count: 21)),
+                           Array(UnsafeBufferPointer(start: reference.values, count: 21)), "step \(step)")
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: adam.secondMoment, count: 21)),
+                           Array(UnsafeBufferPointer(start: plain.secondMoment, count: 21)), "step \(step)")
         }
     }
 }

@@ -148,8 +148,7 @@ final class TinyOverfitTests: XCTestCase {
         let lr = Tensor(shape: [4, 3, side / scale, side / scale], values: lrValues)
         let config = try TrainConfig.preset("tiny", phase: .srresnet)
         let step = SRGANStep(generator: Generator(config.generator, seed: 1), discriminator: nil,
-                             contentLoss: try ContentLoss(.mse, vggWeights: nil))
-        step.skip = BicubicSkip(scale: scale).callAsFunction
+                             contentLoss: try ContentLoss(.mse, vggWeights: nil), skip: BicubicSkip(scale: scale).callAsFunction)
         let first = step.srresnet(lr: lr, hr: hr, learningRate: Float(config.lr)).contentLoss
         var last = first
         for _ in 0..<200 { last = step.srresnet(lr: lr, hr: hr, learningRate: Float(config.lr)).contentLoss }

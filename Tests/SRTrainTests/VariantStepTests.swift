@@ -63,10 +63,8 @@ final class VariantStepTests: XCTestCase {
         try discriminator.load(from: initial, prefix: "d.")
         try vgg.load(from: initial, prefix: "vgg.", strict: false)
         let content = ContentLoss(terms: [(try ContentLoss(.mse, vggWeights: nil), 1), (ContentLoss(.vgg22, vgg: vgg), 6e-3)])
-        let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: content)
-        step.ganLoss = .ragan
-        step.adversarialWeight = 0.1
-        step.totalVariationWeight = 1e-3
+        let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: content,
+                             settings: StepSettings(adversarialWeight: 0.1, ganLoss: .ragan, totalVariationWeight: 1e-3))
         let result = step.gan(lr: try tensor(io, "lr"), hr: try tensor(io, "hr"), generatorLearningRate: 1e-3, discriminatorLearningRate: 1e-4)
         XCTAssertFalse(result.skipped)
         XCTAssertEqual(result.discriminatorLoss, try io.floats("step.d_loss")[0], accuracy: 1e-5)
@@ -91,14 +89,11 @@ final class VariantStepTests: XCTestCase {
     }
 
     /// A RaGAN + conditional D + TV step, each network seeded the same.
-    private func makeStep() -> SRGANStep {
+    private func makeStep(reduction: StepReduction = .local) -> SRGANStep {
         let generator = Generator(GeneratorConfig(channels: 8, residualBlocks: 1, scale: 4), seed: 2)
         let discriminator = Discriminator(DiscriminatorConfig(patchSize: 16, baseChannels: 4, hidden: 8, conditional: true, scale: 4), seed: 3)
-        let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: try! ContentLoss(.mse, vggWeights: nil))
-        step.ganLoss = .ragan
-        step.adversarialWeight = 0.5
-        step.totalVariationWeight = 1e-2
-        return step
+        return SRGANStep(generator: generator, discriminator: discriminator, contentLoss: try! ContentLoss(.mse, vggWeights: nil),
+                         settings: StepSettings(adversarialWeight: 0.5, ganLoss: .ragan, totalVariationWeight: 1e-2), reduction: reduction)
     }
 
     private func microBatches() -> [(lr: Tensor, hr: Tensor)] {
@@ -113,14 +108,12 @@ final class VariantStepTests: XCTestCase {
 
     /// Runs one step on two in-process ranks, micro-batch r on rank r; `global`: the scalars are summed.
     private func twoRanks(global: Bool) -> [SRGANStep] {
-        let steps = [makeStep(), makeStep()], batches = microBatches(), ranks = InProcessRanks(size: 2)
-        for step in steps {
-            step.reduceGradients = { store in
-                ranks.allReduceSum(store.grads, count: store.count)
-                for i in 0..<store.count { store.grads[i] *= 0.5 }
-            }
-            if global { step.reduceScalars = { ranks.allReduceSum(&$0) } }
-        }
+        let ranks = InProcessRanks(size: 2), batches = microBatches()
+        let reduction = StepReduction(gradients: { store in
+            ranks.allReduceSum(store.grads, count: store.count)
+            for i in 0..<store.count { store.grads[i] *= 0.5 }
+        }, scalars: global ? { ranks.allReduceSum(&$0) } : { _ in })
+        let steps = [makeStep(reduction: reduction), makeStep(reduction: reduction)]
         nonisolated(unsafe) let shared = (steps, batches)
         ranks.run { rank in
             _ = shared.0[rank].gan(batches: [shared.1[rank]], generatorLearningRate: 1e-3, discriminatorLearningRate: 0)
