@@ -11,14 +11,14 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "PSNR/SSIM of a trained generator and of bicubic on a folder of HR images.",
         discussion: """
-            For each PNG in --images: cropped to a multiple of the scale, LR = MATLAB-style bicubic x1/scale \
+            For each PNG or JPEG in --images: cropped to a multiple of the scale, LR = MATLAB-style bicubic x1/scale \
             (quantised to 8 bits), SR by the model, bicubic x scale for comparison; PSNR and SSIM (Gaussian \
             window, Wang et al. 2004) on the Y channel of BT.601 with a border of `scale` pixels cropped.
             """)
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "A folder of HR PNG images (or a packed folder: its val/ images).")
+    @Option(help: "A folder of HR PNG or JPEG images (or a packed folder: its val/ images).")
     var images: String
 
     @Flag(help: "Print one JSON object (per-image values under `images`, means under `mean`).")
