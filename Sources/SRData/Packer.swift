@@ -1,6 +1,6 @@
 // `srgan-dist pack`: a folder of PNG and JPEG photos -> shards of HR patches + index.json.
-// Images are decoded and cut on all cores a chunk at a time, then appended in file-name order, so
-// the output is the same whatever the thread count. Shards are written under temporary names and
+// Images are decoded and cut on `threads` threads (OrderedPipeline), then appended in file-name
+// order, so the output is the same whatever the thread count. Shards are written under temporary names and
 // renamed when complete; the manifest is written last.
 //
 // Several processes (mpirun) pack one dataset together: every rank reads all headers and makes
@@ -12,7 +12,7 @@
 // After each finished shard a rank records how far it got (PackJournal); `resume` continues an
 // interrupted pack from there, and the result is byte-identical to an uninterrupted pack.
 //
-// Memory: at most 2 x threads decoded images and their patches are in flight, plus one LZ4 block
+// Memory: at most 2 x threads decoded images and their patches are in flight (the pipeline's window), plus one LZ4 block
 // and the shard being finished (mapped once to checksum it); not the dataset.
 
 import Foundation
@@ -143,43 +143,43 @@ public final class Packer {
         }
         let patchBytes = options.patchSize * options.patchSize * 3
         do {
-            let chunk = max(1, 2 * options.threads)
-            for chunkStart in stride(from: journal.nextImage, to: share.count, by: chunk) {
-                let positions = Array(chunkStart..<min(chunkStart + chunk, share.count))
-                let results = cutPatches(positions.map { plan.headers[share[$0]].0 })
-                for (position, result) in zip(positions, results) {
-                    let (file, header) = plan.headers[share[position]]
-                    switch result {
-                    case .failure(let error):
-                        let reason = (error as? DataError)?.problem ?? "\(error)"
-                        journal.part.skipped.append(ManifestSkip(file: file, reason: reason))
-                        warn("warning: skipped \(inputPath(file)): \(reason)")
-                    case .success(let patches):
-                        let count = patches.count / patchBytes
-                        let first = position == journal.nextImage ? journal.patchesOfNextImage : 0
-                        for p in first..<max(first, count) {
-                            if writer == nil {
-                                writer = try ShardWriter(path: outputPath(shardName(journal.part.shards.count)), patchSize: options.patchSize,
-                                                         patchesPerBlock: options.patchesPerBlock)
-                            }
-                            let current = writer!
-                            try patches.withUnsafeBufferPointer {
-                                try current.append(UnsafeBufferPointer(rebasing: $0[(p * patchBytes)..<((p + 1) * patchBytes)]))
-                            }
-                            if current.patchCount % options.patchesPerBlock == 0 && current.bytesWritten >= options.shardBytes {
-                                try finishShard()
-                                try journal.record(nextImage: position, patchesOfNextImage: p + 1)
-                            }
+            // Decoded and cut on `threads` threads, at most 2 x threads images ahead; appended in order here.
+            let firstPosition = journal.nextImage
+            let files = (firstPosition..<share.count).map { plan.headers[share[$0]].0 }
+            try OrderedPipeline.run(count: files.count, threads: options.threads, window: 2 * options.threads,
+                                    work: { [self] i in Result { try cut(files[i]) } }) { i, result in
+                let position = firstPosition + i
+                let (file, header) = plan.headers[share[position]]
+                switch result {
+                case .failure(let error):
+                    let reason = (error as? DataError)?.problem ?? "\(error)"
+                    journal.part.skipped.append(ManifestSkip(file: file, reason: reason))
+                    warn("warning: skipped \(inputPath(file)): \(reason)")
+                case .success(let patches):
+                    let count = patches.count / patchBytes
+                    let first = position == firstPosition ? journal.patchesOfNextImage : 0
+                    for p in first..<max(first, count) {
+                        if writer == nil {
+                            writer = try ShardWriter(path: outputPath(shardName(journal.part.shards.count)), patchSize: options.patchSize,
+                                                     patchesPerBlock: options.patchesPerBlock)
                         }
-                        state.patches += count - first
-                        state.decodedBytes += header.width * header.height * 3
-                        journal.part.decodedBytes += header.width * header.height * 3
-                        journal.part.sources.append(ManifestSource(file: file, width: header.width, height: header.height,
-                                                                   bitDepth: header.bitDepth, colorType: header.colorType,
-                                                                   split: "train", patches: count, format: header.format))
+                        let current = writer!
+                        try patches.withUnsafeBufferPointer {
+                            try current.append(UnsafeBufferPointer(rebasing: $0[(p * patchBytes)..<((p + 1) * patchBytes)]))
+                        }
+                        if current.patchCount % options.patchesPerBlock == 0 && current.bytesWritten >= options.shardBytes {
+                            try finishShard()
+                            try journal.record(nextImage: position, patchesOfNextImage: p + 1)
+                        }
                     }
+                    state.patches += count - first
+                    state.decodedBytes += header.width * header.height * 3
+                    journal.part.decodedBytes += header.width * header.height * 3
+                    journal.part.sources.append(ManifestSource(file: file, width: header.width, height: header.height,
+                                                               bitDepth: header.bitDepth, colorType: header.colorType,
+                                                               split: "train", patches: count, format: header.format))
                 }
-                state.imagesDone += positions.count
+                state.imagesDone += 1
                 state.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 progress(state)
             }
@@ -245,23 +245,6 @@ public final class Packer {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Int(usage.ru_maxrss) * 1024  // Linux reports kilobytes
-    }
-
-    /// Decodes and cuts the given images on all cores; the results keep the input order.
-    private func cutPatches(_ files: [String]) -> [Result<[UInt8], Error>] {
-        var results = [Result<[UInt8], Error>](repeating: .success([]), count: files.count)
-        let lock = NSLock()
-        let workers = min(options.threads, files.count)
-        // `threads` workers take the images in turn (not one task per image: the thread count is the user's).
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for i in stride(from: worker, to: files.count, by: workers) {
-                let result = Result { try self.cut(files[i]) }
-                lock.lock()
-                results[i] = result
-                lock.unlock()
-            }
-        }
-        return results
     }
 
     private func cut(_ file: String) throws -> [UInt8] {
