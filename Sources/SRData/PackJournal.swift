@@ -83,11 +83,18 @@ struct PackJournal: Codable {
         self.patchesOfNextImage = patchesOfNextImage
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        do {
-            try encoder.encode(self).write(to: URL(fileURLWithPath: path + ".tmp"))
-            guard rename(path + ".tmp", path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            throw DataError(path, "cannot write the pack journal: \(error.localizedDescription)", hint: "free disk space and pack again with --resume")
+        // Plain write + rename (Foundation's Data.write would leave a hidden temporary file behind
+        // when the process is killed in it).
+        let bytes = [UInt8]((try? encoder.encode(self)) ?? Data())
+        let temporary = path + ".tmp"
+        let written: Bool = {
+            guard let file = fopen(temporary, "wb") else { return false }
+            let complete = fwrite(bytes, 1, bytes.count, file) == bytes.count
+            return fclose(file) == 0 && complete && rename(temporary, path) == 0
+        }()
+        guard !bytes.isEmpty, written else {
+            unlink(temporary)
+            throw DataError(path, "cannot write the pack journal", hint: "free disk space and pack again with --resume")
         }
     }
 }

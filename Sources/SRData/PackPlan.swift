@@ -109,6 +109,7 @@ extension Packer {
             }
             let foreign = entries.filter {
                 !($0 == Manifest.fileName || $0 == Manifest.validationFolder || $0.contains(".tmp") || PackJournal.isJournal($0)
+                  || $0.hasPrefix(Self.foundationTemporaryPrefix)
                   || ($0.hasPrefix("shard-") && $0.hasSuffix("." + ShardFormat.fileExtension)))
             }
             guard foreign.isEmpty else {
@@ -130,11 +131,14 @@ extension Packer {
             && Set(existing.sources.map(\.file) + existing.skipped.map(\.file)) == Set(inputFiles)
     }
 
+    /// What Foundation's Data.write leaves behind when a process is killed inside it (the manifest's write).
+    static let foundationTemporaryPrefix = ".dat.nosync"
+
     /// After the manifest is written: journals, temporary files and shards it does not list.
     func removeLeftovers(keeping shards: Set<String>) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: options.output)) ?? [] {
             let shard = name.hasPrefix("shard-") && name.contains("." + ShardFormat.fileExtension)
-            if PackJournal.isJournal(name) || (shard && !shards.contains(name)) {
+            if PackJournal.isJournal(name) || (shard && !shards.contains(name)) || name.hasPrefix(Self.foundationTemporaryPrefix) {
                 unlink(outputPath(name))
             }
         }
