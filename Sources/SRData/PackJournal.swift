@@ -59,10 +59,14 @@ struct PackJournal: Codable {
                 journal = found
                 journal.path = path
                 journal.part.resumedShards = found.part.shards.count
-            } else if options.rank == 0 {
-                warn("note: \(options.output) holds an interrupted pack; starting over (pass --resume to continue it)")
+            } else {
+                if options.rank == 0 { warn("note: \(options.output) holds an interrupted pack; starting over (pass --resume to continue it)") }
+                unlink(path)
             }
         }
+        // A manifest of an earlier pack of the same dataset goes first: while shards are replaced
+        // the folder is an interrupted pack, never a manifest over missing shards.
+        if options.rank == 0 { unlink(packer.outputPath(Manifest.fileName)) }
         let keep = Set(journal.part.shards.map(\.file))
         for name in (try? FileManager.default.contentsOfDirectory(atPath: options.output)) ?? [] where packer.isOwnShard(name) && !keep.contains(name) {
             unlink(packer.outputPath(name))
