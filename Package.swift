@@ -2,12 +2,13 @@
 // srgan-dist: data-parallel SRGAN training on CPU clusters.
 //
 // Layers of the package, lowest first (a target only imports targets above it in this list):
-//   C edges      CBLAS, CMPI, CLZ4, CLibPNG, CZlib (system libraries found by pkg-config) and
-//                CPNGShim (libpng's setjmp error handling, which Swift cannot express), CKernels
-//                (hot kernels compiled once per vector ISA, chosen at start-up)
+//   C edges      CBLAS, CMPI, CLZ4, CLibPNG, CLibJPEG, CZlib (system libraries found by pkg-config),
+//                CPNGShim and CJPEGShim (libpng's and libjpeg's setjmp error handling, which Swift
+//                cannot express), CKernels (hot kernels compiled once per vector ISA, chosen at
+//                start-up)
 //   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
 //   SRModels     generator, discriminator, VGG19 features, safetensors model files
-//   SRData       PNG decode/encode, bicubic resize, shard files, packer, streaming reader
+//   SRData       PNG decode/encode, JPEG decode, bicubic resize, shard files, packer, streaming reader
 //   SRDistributed  Communicator: MPI and single-process
 //   SRTrain      config, content losses, training step, trainer, validation, metrics logs
 //   srgan-dist   the command line (one file per subcommand)
@@ -36,7 +37,10 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
+        .target(name: "CJPEGShim", dependencies: ["CLibJPEG"]),
         // srgan-dist's own hot kernels, one C source compiled per x86 vector ISA, chosen at start-up.
         .target(name: "CKernels"),
 
@@ -46,8 +50,8 @@ let package = Package(
         // Networks, model files (safetensors), VGG19 features.
         .target(name: "SRModels", dependencies: ["SRCore"]),
 
-        // Data: PNG, MATLAB-style bicubic, shard format, packer, streaming reader.
-        .target(name: "SRData", dependencies: ["SRCore", "CPNGShim", "CLZ4", "CZlib"]),
+        // Data: PNG, JPEG, MATLAB-style bicubic, shard format, packer, streaming reader.
+        .target(name: "SRData", dependencies: ["SRCore", "CPNGShim", "CJPEGShim", "CLZ4", "CZlib"]),
 
         // Distributed: one communicator interface, MPI and single-process implementations.
         .target(name: "SRDistributed", dependencies: ["CMPI"]),
@@ -73,11 +77,11 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SRModelsTests", dependencies: ["SRModels"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SRDataTests", dependencies: ["SRData", "CPNGShim"], exclude: ["Fixtures"]),
+        .testTarget(name: "SRDataTests", dependencies: ["SRData", "CPNGShim", "CJPEGShim"], exclude: ["Fixtures"]),
         .testTarget(name: "SRTrainTests", dependencies: ["SRTrain", "SRData"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.
-        .testTarget(name: "CLITests", dependencies: ["srgan-dist", "CPNGShim"]),
+        .testTarget(name: "CLITests", dependencies: ["srgan-dist", "CPNGShim", "SRData"]),
     ],
     swiftLanguageModes: [.v5]
 )

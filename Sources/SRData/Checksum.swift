@@ -17,4 +17,9 @@ public enum CRC32 {
     }
 
     public static func of(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { of($0) } }
+
+    /// The CRC-32 of A followed by B, from A's CRC, B's CRC and B's length (zlib's crc32_combine).
+    public static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
+        UInt32(crc32_combine(UInt(first), UInt(second), off_t(secondLength)))
+    }
 }

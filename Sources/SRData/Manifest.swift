@@ -77,9 +77,12 @@ public struct ManifestSource: Codable, Equatable, Sendable {
     /// "train" or "validation".
     public var split: String
     public var patches: Int
+    /// "png" or "jpeg" (absent in packs made before JPEG input: PNG). For JPEG, bitDepth is 8,
+    /// colorType 0 or 2 and width/height are after the EXIF orientation.
+    public var format: ImageFormat?
 
     enum CodingKeys: String, CodingKey {
-        case file, width, height, split, patches
+        case file, width, height, split, patches, format
         case bitDepth = "bit_depth", colorType = "color_type"
     }
 }

@@ -1,7 +1,19 @@
-// `srgan-dist pack`: a folder of PNG photos -> shards of HR patches + index.json.
-// Images are decoded and cut on all cores a chunk at a time, then appended in file-name order, so
-// the output is the same whatever the thread count. Shards are written under temporary names and
+// `srgan-dist pack`: a folder of PNG and JPEG photos -> shards of HR patches + index.json.
+// Images are decoded and cut on `threads` threads (OrderedPipeline), then appended in file-name
+// order, so the output is the same whatever the thread count. Shards are written under temporary names and
 // renamed when complete; the manifest is written last.
+//
+// Several processes (mpirun) pack one dataset together: every rank reads all headers and makes
+// the same plan (skips, validation split, training order), then packs a contiguous share of the
+// training images into its own shards (shard-rRRR-NNNNN.srs); rank 0 merges the ranks' parts in
+// rank order into one manifest. The patches and their order are those of a one-process pack;
+// only the shard boundaries differ (each rank's last shard is partial).
+//
+// After each finished shard a rank records how far it got (PackJournal); `resume` continues an
+// interrupted pack from there, and the result is byte-identical to an uninterrupted pack.
+//
+// Memory: at most 2 x threads decoded images and their patches are in flight (the pipeline's window), plus one LZ4 block
+// and the shard being finished (mapped once to checksum it); not the dataset.
 
 import Foundation
 import SRCore
@@ -28,6 +40,10 @@ public struct PackOptions: Sendable {
     /// Leave out photos whose pixels are all gray (they give no colour targets).
     public var skipGray = false
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// This process's place among `ranks` processes packing together (mpirun).
+    public var rank = 0, ranks = 1
+    /// Continue an interrupted pack of the same photos and parameters from its journal.
+    public var resume = false
 
     public init(input: String, output: String) {
         self.input = input
@@ -54,155 +70,144 @@ public struct PackProgress: Sendable {
     public var seconds = 0.0
 }
 
+/// One rank's share of a pack: its shards in order and the training images it packed or skipped.
+public struct PackPart: Codable, Equatable, Sendable {
+    public var rank: Int
+    public var shards: [ManifestShard] = []
+    public var sources: [ManifestSource] = []
+    public var skipped: [ManifestSkip] = []
+    public var decodedBytes = 0
+    public var seconds = 0.0
+    /// Largest resident set of this process (getrusage), bytes.
+    public var peakResidentBytes = 0
+    /// Shards found complete from an interrupted pack and kept (`resume`).
+    public var resumedShards = 0
+}
+
 public struct PackSummary: Sendable {
     public var manifest: Manifest
     public var imagesPacked = 0
     public var notes: [String] = []
     public var decodedBytes = 0
     public var seconds = 0.0
+    /// Per rank, rank order.
+    public var peakResidentBytes: [Int] = []
+    public var resumedShards = 0
+}
+
+/// What every rank agrees on before packing: the usable images, the validation split, the
+/// training order.
+struct PackPlan {
+    var inputFiles: [String]
+    var headers: [(String, ImageHeader)]
+    var skipped: [ManifestSkip] = []
+    var notes: [String] = []
+    var validationSources: [ManifestSource] = []
+    var validationFiles: [String] = []
+    var validationBytes = 0
+    /// Indices into `headers`, file-name order.
+    var training: [Int] = []
 }
 
 public final class Packer {
     public let options: PackOptions
+    var plan: PackPlan?
 
     public init(_ options: PackOptions) { self.options = options }
 
-    private var outputPath: (String) -> String { { (self.options.output as NSString).appendingPathComponent($0) } }
+    func outputPath(_ name: String) -> String { (options.output as NSString).appendingPathComponent(name) }
+    func inputPath(_ name: String) -> String { (options.input as NSString).appendingPathComponent(name) }
 
-    /// Runs the pack. `progress` is called after each chunk of images; `warn` for every skipped file.
+    /// A one-process pack: plan, pack every training image, write the manifest.
     public func run(progress: (PackProgress) -> Void = { _ in }, warn: (String) -> Void = { _ in }) throws -> PackSummary {
+        let part = try packShare(progress: progress, warn: warn)
+        return try finish([part])
+    }
+
+    /// Plans and packs this rank's share. `warn` is called for every skipped file (plan-time skips
+    /// only on rank 0, since every rank finds the same ones).
+    public func packShare(progress: (PackProgress) -> Void = { _ in }, warn: (String) -> Void = { _ in }) throws -> PackPart {
         let started = DispatchTime.now().uptimeNanoseconds
-        let files = try listInput()
-        var skipped: [ManifestSkip] = []
-        var notes: [String] = []
-        func skip(_ file: String, _ reason: String) {
-            skipped.append(ManifestSkip(file: file, reason: reason))
-            warn("warning: skipped \((options.input as NSString).appendingPathComponent(file)): \(reason)")
-        }
-
-        // Headers first: cheap, and the absurd sizes are refused before any pixel is decoded.
-        var headers: [(String, PNGHeader)] = []
-        let maxPixels = options.maxMegapixels * 1_000_000
-        for file in files {
-            do {
-                let header = try PNG.readHeader((options.input as NSString).appendingPathComponent(file))
-                if header.width * header.height > maxPixels {
-                    skip(file, "\(header.width)x\(header.height) is above the \(options.maxMegapixels)-megapixel limit (refused from its header)")
-                } else {
-                    headers.append((file, header))
-                }
-            } catch let error as DataError {
-                skip(file, error.problem)
-            }
-        }
-        try checkOutputFolder(inputFiles: files)
-
-        var sources: [ManifestSource] = []
-        var state = PackProgress(imagesTotal: headers.count)
-        // Validation first: whole images, held out among those large enough to train on, in a
-        // seeded order; one that fails to decode is skipped and the next candidate takes its place.
-        var validation = Set<Int>(), failed = Set<Int>()
-        var validationFiles: [String] = []
-        if options.validationImages > 0 {
-            var order = headers.indices.filter { headers[$0].1.width >= options.patchSize && headers[$0].1.height >= options.patchSize }
-            var rng = SeededRandom(seed: options.seed ^ 0x7A11_DA7E)
-            order.shuffle(using: &rng)
-            let folder = outputPath(Manifest.validationFolder)
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for i in order where validation.count < options.validationImages {
-                let (file, header) = headers[i]
-                do {
-                    let (image, _) = try PNG.read((options.input as NSString).appendingPathComponent(file), maxPixels: maxPixels)
-                    if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: "") }
-                    let name = ((file as NSString).deletingPathExtension as NSString).appendingPathExtension("png")!
-                    // Whole-image packs validate on what they train on: the S x S resized square.
-                    let stored = options.sampling == .whole ? WholeImage.resized(image, side: options.patchSize) : image
-                    try PNG.write(stored, to: (folder as NSString).appendingPathComponent(name))
-                    validation.insert(i)
-                    validationFiles.append("\(Manifest.validationFolder)/\(name)")
-                    sources.append(ManifestSource(file: file, width: header.width, height: header.height, bitDepth: header.bitDepth,
-                                                  colorType: header.colorType, split: "validation", patches: 0))
-                    state.decodedBytes += header.width * header.height * 3
-                } catch let error as DataError {
-                    failed.insert(i)
-                    skip(file, error.problem)
-                }
-                state.imagesDone += 1
-            }
-            validationFiles.sort()
-        }
-        var training: [Int] = []
-        for (i, (file, header)) in headers.enumerated() where !validation.contains(i) && !failed.contains(i) {
-            if header.width < options.patchSize || header.height < options.patchSize {
-                let reason = "\(header.width)x\(header.height) is smaller than a \(options.patchSize)x\(options.patchSize) patch"
-                skipped.append(ManifestSkip(file: file, reason: reason))
-                notes.append("note: \(file): \(reason); not used for training")
-            } else {
-                training.append(i)
-            }
-        }
-        state.imagesTotal = validation.count + failed.count + training.count
-        var shards: [ManifestShard] = []
+        let plan = try makePlan(warn: options.rank == 0 ? warn : { _ in })
+        self.plan = plan
+        let share = Array(plan.training[shareRange(plan.training.count)])
+        var journal = try PackJournal.start(self, plan: plan, warn: warn)
+        var state = PackProgress(imagesDone: journal.nextImage, imagesTotal: share.count)
         var writer: ShardWriter?
-        func startShardIfNeeded() throws -> ShardWriter {
-            if let writer { return writer }
-            let name = String(format: "shard-%05d.%@", shards.count, ShardFormat.fileExtension)
-            let fresh = try ShardWriter(path: outputPath(name), patchSize: options.patchSize, patchesPerBlock: options.patchesPerBlock)
-            writer = fresh
-            return fresh
-        }
         func finishShard() throws {
             guard let current = writer else { return }
             let (bytes, crc) = try current.finish()
-            shards.append(ManifestShard(file: (current.path as NSString).lastPathComponent, patches: current.patchCount,
-                                        blocks: current.blocks.count, bytes: bytes, crc32: String(format: "%08x", crc)))
+            journal.part.shards.append(ManifestShard(file: (current.path as NSString).lastPathComponent, patches: current.patchCount,
+                                                     blocks: current.blocks.count, bytes: bytes, crc32: String(format: "%08x", crc)))
             writer = nil
         }
-
+        let patchBytes = options.patchSize * options.patchSize * 3
         do {
-            let chunk = max(1, 2 * options.threads)
-            for chunkStart in stride(from: 0, to: training.count, by: chunk) {
-                let members = Array(training[chunkStart..<min(chunkStart + chunk, training.count)])
-                let results = cutPatches(members.map { headers[$0] }, indices: members)
-                for (member, result) in zip(members, results) {
-                    let (file, header) = headers[member]
-                    switch result {
-                    case .failure(let error):
-                        skip(file, (error as? DataError)?.problem ?? "\(error)")
-                    case .success(let patches):
-                        let patchBytes = options.patchSize * options.patchSize * 3
-                        for p in 0..<(patches.count / patchBytes) {
-                            let current = try startShardIfNeeded()
-                            try patches.withUnsafeBufferPointer {
-                                try current.append(UnsafeBufferPointer(rebasing: $0[(p * patchBytes)..<((p + 1) * patchBytes)]))
-                            }
-                            if current.patchCount % options.patchesPerBlock == 0 && current.bytesWritten >= options.shardBytes {
-                                try finishShard()
-                            }
+            // Decoded and cut on `threads` threads, at most 2 x threads images ahead; appended in order here.
+            let firstPosition = journal.nextImage
+            let files = (firstPosition..<share.count).map { plan.headers[share[$0]].0 }
+            try OrderedPipeline.run(count: files.count, threads: options.threads, window: 2 * options.threads,
+                                    work: { [self] i in Result { try cut(files[i]) } }) { i, result in
+                let position = firstPosition + i
+                let (file, header) = plan.headers[share[position]]
+                switch result {
+                case .failure(let error):
+                    let reason = (error as? DataError)?.problem ?? "\(error)"
+                    journal.part.skipped.append(ManifestSkip(file: file, reason: reason))
+                    warn("warning: skipped \(inputPath(file)): \(reason)")
+                case .success(let patches):
+                    let count = patches.count / patchBytes
+                    let first = position == firstPosition ? journal.patchesOfNextImage : 0
+                    for p in first..<max(first, count) {
+                        if writer == nil {
+                            writer = try ShardWriter(path: outputPath(shardName(journal.part.shards.count)), patchSize: options.patchSize,
+                                                     patchesPerBlock: options.patchesPerBlock)
                         }
-                        state.patches += patches.count / patchBytes
-                        state.decodedBytes += header.width * header.height * 3
-                        sources.append(ManifestSource(file: file, width: header.width, height: header.height, bitDepth: header.bitDepth,
-                                                      colorType: header.colorType, split: "train", patches: patches.count / patchBytes))
+                        let current = writer!
+                        try patches.withUnsafeBufferPointer {
+                            try current.append(UnsafeBufferPointer(rebasing: $0[(p * patchBytes)..<((p + 1) * patchBytes)]))
+                        }
+                        if current.patchCount % options.patchesPerBlock == 0 && current.bytesWritten >= options.shardBytes {
+                            try finishShard()
+                            try journal.record(nextImage: position, patchesOfNextImage: p + 1)
+                        }
                     }
+                    state.patches += count - first
+                    state.decodedBytes += header.width * header.height * 3
+                    journal.part.decodedBytes += header.width * header.height * 3
+                    journal.part.sources.append(ManifestSource(file: file, width: header.width, height: header.height,
+                                                               bitDepth: header.bitDepth, colorType: header.colorType,
+                                                               split: "train", patches: count, format: header.format))
                 }
-                state.imagesDone += members.count
+                state.imagesDone += 1
                 state.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 progress(state)
             }
             try finishShard()
+            try journal.record(nextImage: share.count, patchesOfNextImage: 0)
         } catch {
             writer?.abandon()
             throw error
         }
+        var part = journal.part
+        part.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        part.peakResidentBytes = Self.peakResidentBytes()
+        return part
+    }
 
-        sources.sort { $0.file < $1.file }
-        skipped.sort { $0.file < $1.file }
+    /// Rank 0: merges the ranks' parts (rank order) with the plan into the manifest, writes it,
+    /// and removes the journals and any shard file the manifest does not list.
+    public func finish(_ parts: [PackPart]) throws -> PackSummary {
+        guard let plan else { preconditionFailure("finish before packShare") }
+        let ordered = parts.sorted { $0.rank < $1.rank }
+        let shards = ordered.flatMap(\.shards)
+        let sources = (plan.validationSources + ordered.flatMap(\.sources)).sorted { $0.file < $1.file }
+        let skipped = (plan.skipped + ordered.flatMap(\.skipped)).sorted { $0.file < $1.file }
         let manifest = Manifest(parameters: options.parameters, totalPatches: shards.reduce(0) { $0 + $1.patches },
-                                shards: shards, sources: sources, skipped: skipped, validation: validationFiles)
+                                shards: shards, sources: sources, skipped: skipped, validation: plan.validationFiles)
         guard manifest.totalPatches > 0 else {
-            throw DataError(options.input, "no training patches: \(training.count) usable images, \(skipped.count) skipped",
-                            hint: "give a folder of PNG photos at least \(options.patchSize) pixels on each side, or a smaller --patch-size")
+            throw DataError(options.input, "no training patches: \(plan.training.count) usable images, \(skipped.count) skipped",
+                            hint: "give a folder of PNG or JPEG photos at least \(options.patchSize) pixels on each side, or a smaller --patch-size")
         }
         let manifestPath = outputPath(Manifest.fileName)
         do {
@@ -212,81 +217,38 @@ public final class Packer {
         } catch {
             throw DataError(manifestPath, "cannot write the manifest: \(error.localizedDescription)", hint: "check the output folder and pack again")
         }
-        return PackSummary(manifest: manifest, imagesPacked: sources.count, notes: notes, decodedBytes: state.decodedBytes,
-                           seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        removeLeftovers(keeping: Set(shards.map(\.file)))
+        return PackSummary(manifest: manifest, imagesPacked: sources.count, notes: plan.notes,
+                           decodedBytes: plan.validationBytes + ordered.reduce(0) { $0 + $1.decodedBytes },
+                           seconds: ordered.map(\.seconds).max() ?? 0, peakResidentBytes: ordered.map(\.peakResidentBytes),
+                           resumedShards: ordered.reduce(0) { $0 + $1.resumedShards })
     }
 
-    private func listInput() throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: options.input, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DataError(options.input, "input folder not found", hint: "pass --input a folder of PNG photos")
-        }
-        let names = try FileManager.default.contentsOfDirectory(atPath: options.input).filter { name in
-            var directory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: (options.input as NSString).appendingPathComponent(name), isDirectory: &directory)
-            return !name.hasPrefix(".") && !directory.boolValue
-        }.sorted()
-        guard !names.isEmpty else {
-            throw DataError(options.input, "input folder is empty", hint: "pass --input a folder of PNG photos")
-        }
-        return names
+    /// This rank's contiguous range of the training images.
+    func shareRange(_ count: Int) -> Range<Int> {
+        (options.rank * count / options.ranks)..<((options.rank + 1) * count / options.ranks)
     }
 
-    /// Refuses an output folder that holds anything but an earlier pack of this same dataset.
-    private func checkOutputFolder(inputFiles: [String]) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: options.output, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw DataError(options.output, "output exists and is not a folder", hint: "choose another --output")
-            }
-            let entries = try FileManager.default.contentsOfDirectory(atPath: options.output)
-            if entries.contains(Manifest.fileName) {
-                let existing = try? Manifest.load(directory: options.output)
-                let same = existing.map { sameDataset($0, inputFiles) } ?? false
-                guard same else {
-                    throw DataError(options.output, "already holds a different packed dataset (other photos or pack parameters)",
-                                    hint: "choose another --output, or delete that folder first; nothing was overwritten")
-                }
-            }
-            let foreign = entries.filter {
-                !($0 == Manifest.fileName || $0 == Manifest.validationFolder || $0.contains(".tmp")
-                  || ($0.hasPrefix("shard-") && $0.hasSuffix("." + ShardFormat.fileExtension)))
-            }
-            guard foreign.isEmpty else {
-                throw DataError(options.output, "is not empty and holds files that are not a packed dataset (\(foreign.prefix(3).joined(separator: ", ")))",
-                                hint: "choose an empty or new --output folder; nothing was overwritten")
-            }
-        } else {
-            do {
-                try FileManager.default.createDirectory(atPath: options.output, withIntermediateDirectories: true)
-            } catch {
-                throw DataError(options.output, "cannot create the output folder: \(error.localizedDescription)", hint: "check the path and permissions")
-            }
-        }
+    /// shard-NNNNN.srs for a one-process pack, shard-rRRR-NNNNN.srs for rank RRR of several.
+    func shardName(_ index: Int) -> String {
+        options.ranks == 1 ? String(format: "shard-%05d.%@", index, ShardFormat.fileExtension)
+            : String(format: "shard-r%03d-%05d.%@", options.rank, index, ShardFormat.fileExtension)
     }
 
-    /// Same pack parameters and the same input files (packed or skipped).
-    private func sameDataset(_ existing: Manifest, _ inputFiles: [String]) -> Bool {
-        existing.parameters == options.parameters
-            && Set(existing.sources.map(\.file) + existing.skipped.map(\.file)) == Set(inputFiles)
+    /// Whether `name` is one of this rank's shard files (finished or temporary).
+    func isOwnShard(_ name: String) -> Bool {
+        let prefix = options.ranks == 1 ? "shard-" : String(format: "shard-r%03d-", options.rank)
+        return name.hasPrefix(prefix) && name.contains("." + ShardFormat.fileExtension)
     }
 
-    /// Decodes and cuts the given images on all cores; the results keep the input order.
-    private func cutPatches(_ images: [(String, PNGHeader)], indices: [Int]) -> [Result<[UInt8], Error>] {
-        var results = [Result<[UInt8], Error>](repeating: .success([]), count: images.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: images.count) { i in
-            let result = Result { try self.cut(images[i].0, sourceIndex: indices[i]) }
-            lock.lock()
-            results[i] = result
-            lock.unlock()
-        }
-        return results
+    static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024  // Linux reports kilobytes
     }
 
-    private func cut(_ file: String, sourceIndex: Int) throws -> [UInt8] {
-        let (image, _) = try PNG.read((options.input as NSString).appendingPathComponent(file),
-                                      maxPixels: options.maxMegapixels * 1_000_000)
+    private func cut(_ file: String) throws -> [UInt8] {
+        let (image, _) = try ImageFile.read(inputPath(file), maxPixels: options.maxMegapixels * 1_000_000)
         if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: "") }
         let p = options.patchSize
         var corners: [(Int, Int)] = []

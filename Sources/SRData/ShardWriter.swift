@@ -15,6 +15,9 @@ public final class ShardWriter {
     private(set) public var blocks: [ShardBlock] = []
     private(set) public var patchCount = 0
     private(set) public var bytesWritten = ShardFormat.headerBytes
+    /// CRC-32 of everything after the header written so far (blocks, then the index), so the
+    /// whole file's CRC needs no second pass over it.
+    private var bodyCRC: UInt32 = 0
 
     public init(path: String, patchSize: Int, channels: Int = 3, patchesPerBlock: Int) throws {
         self.path = path
@@ -58,8 +61,10 @@ public final class ShardWriter {
         }
         guard size > 0 else { throw DataError(path, "LZ4 compression failed", hint: "this is a bug; please report it") }
         compressed.removeSubrange(Int(size)...)
+        let compressedCRC = CRC32.of(compressed)
         blocks.append(ShardBlock(offset: bytesWritten, compressedBytes: Int(size), patches: pendingPatches,
-                                 compressedCRC: CRC32.of(compressed), uncompressedCRC: CRC32.of(pending)))
+                                 compressedCRC: compressedCRC, uncompressedCRC: CRC32.of(pending)))
+        bodyCRC = CRC32.combine(bodyCRC, compressedCRC, secondLength: compressed.count)
         try write(compressed)
         pending.removeAll(keepingCapacity: true)
         pendingPatches = 0
@@ -81,6 +86,7 @@ public final class ShardWriter {
         try flushBlock()
         let indexOffset = bytesWritten
         let index = blocks.flatMap { $0.encoded() }
+        bodyCRC = CRC32.combine(bodyCRC, CRC32.of(index), secondLength: index.count)
         try write(index)
         let header = ShardHeader(patchSize: patchSize, channels: channels, patchesPerBlock: patchesPerBlock,
                                  patchCount: patchCount, blockCount: blocks.count, indexOffset: indexOffset,
@@ -93,12 +99,11 @@ public final class ShardWriter {
         } catch {
             throw DataError(path, "write failed: \(error.localizedDescription)", hint: "free disk space and pack again")
         }
-        let data = try Data(contentsOf: URL(fileURLWithPath: temporaryPath), options: .alwaysMapped)
-        let crc = data.withUnsafeBytes { CRC32.of($0) }
+        let crc = CRC32.combine(CRC32.of(header.encoded()), bodyCRC, secondLength: bytesWritten - ShardFormat.headerBytes)
         guard rename(temporaryPath, path) == 0 else {
             throw DataError(path, "cannot rename the finished shard into place", hint: "check the output folder's permissions")
         }
-        return (data.count, crc)
+        return (bytesWritten, crc)
     }
 
     /// Removes the temporary file of an abandoned shard.

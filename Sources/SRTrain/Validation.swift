@@ -32,11 +32,11 @@ public enum Validation {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ConfigurationError("\(folder): validation folder not found",
-                                     hint: "pass --val a folder of PNG images or a packed folder made with --val-images")
+                                     hint: "pass --val a folder of PNG or JPEG images or a packed folder made with --val-images")
         }
         var images: [ValidationImage] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where name.lowercased().hasSuffix(".png") {
-            let (image, _) = try PNG.read((folder as NSString).appendingPathComponent(name))
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where ImageFile.hasImageName(name) {
+            let (image, _) = try ImageFile.read((folder as NSString).appendingPathComponent(name))
             if colourOnly && image.isGray {
                 note("note: \(name): a gray image gives no colour target; not used for validation")
                 continue
@@ -47,7 +47,7 @@ public enum Validation {
             images.append(ValidationImage(name: name, hr: image.crop(x: 0, y: 0, width: width, height: height)))
         }
         guard !images.isEmpty else {
-            throw ConfigurationError("\(folder): no usable PNG images", hint: "put validation PNGs there, each at least \(4 * scale) pixels a side")
+            throw ConfigurationError("\(folder): no usable PNG or JPEG images", hint: "put validation PNGs or JPEGs there, each at least \(4 * scale) pixels a side")
         }
         return images
     }

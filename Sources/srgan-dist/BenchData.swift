@@ -11,7 +11,7 @@ struct BenchData: ParsableCommand {
         commandName: "data",
         abstract: "Pack and streaming throughput, srgan-dist next to a Python peer, and against a training step's appetite.")
 
-    @Option(help: "Folder of PNG photos to pack.")
+    @Option(help: "Folder of PNG and JPEG photos to pack.")
     var input = "samples/photos"
 
     @Option(help: "HR patch side.")

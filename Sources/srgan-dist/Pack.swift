@@ -1,15 +1,21 @@
-// `srgan-dist pack`: a folder of PNG photos -> shards of HR patches (docs/shard-format.md).
+// `srgan-dist pack`: a folder of PNG and JPEG photos -> shards of HR patches (docs/shard-format.md).
 
 import ArgumentParser
 import Foundation
 import SRData
+import SRDistributed
 
 struct Pack: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Cut a folder of PNG photos into HR patches and pack them into LZ4 shards.",
-        discussion: "Writes OUTPUT/shard-NNNNN.srs, OUTPUT/index.json (last) and, with --val-images, OUTPUT/val/*.png.")
+        abstract: "Cut a folder of PNG and JPEG photos into HR patches and pack them into LZ4 shards.",
+        discussion: """
+            Writes OUTPUT/shard-NNNNN.srs, OUTPUT/index.json (last) and, with --val-images, OUTPUT/val/*.png. \
+            Under mpirun -n N each rank packs a contiguous share of the photos into OUTPUT/shard-rRRR-NNNNN.srs \
+            and rank 0 writes the one manifest (OUTPUT must be on a filesystem every rank sees). \
+            Prints the peak resident memory at the end.
+            """)
 
-    @Option(help: "Folder of PNG photos (8 or 16 bit; gray, palette, RGB, with or without alpha).")
+    @Option(help: "Folder of photos: PNG (8 or 16 bit; gray, palette, RGB, with or without alpha) and JPEG (8-bit gray or colour, baseline or progressive; EXIF orientation applied).")
     var input: String
 
     @Option(help: "Folder to write (created; refused if it holds a different dataset).")
@@ -62,6 +68,9 @@ struct Pack: ParsableCommand {
         }
     }
 
+    @Flag(help: "Continue an interrupted pack into --output (same photos, options and mpirun -n) from where it stopped.")
+    var resume = false
+
     func run() throws {
         var options = PackOptions(input: input, output: output)
         options.patchSize = wholeImages ?? patchSize
@@ -73,16 +82,27 @@ struct Pack: ParsableCommand {
         options.validationImages = valImages
         options.maxMegapixels = maxMegapixels
         options.threads = threads
-        let terminal = isatty(STDERR_FILENO) != 0
-        let summary = try Packer(options).run(
-            progress: { state in
-                guard terminal else { return }
-                let rate = state.seconds > 0 ? Double(state.decodedBytes) / 1e6 / state.seconds : 0
-                FileHandle.standardError.write(Data(String(format: "\rpack: images %d/%d, patches %d, %.1f MB/s decoded   ",
-                                                           state.imagesDone, state.imagesTotal, state.patches, rate).utf8))
-            },
-            warn: { FileHandle.standardError.write(Data(((terminal ? "\r" : "") + $0 + "\n").utf8)) })
+        options.resume = resume
+        let comm = try Launch.communicator()
+        options.rank = comm.rank
+        options.ranks = comm.size
+        let terminal = isatty(STDERR_FILENO) != 0 && comm.isRoot
+        let packer = Packer(options)
+        let part = Result {
+            try packer.packShare(
+                progress: { state in
+                    guard terminal else { return }
+                    let rate = state.seconds > 0 ? Double(state.decodedBytes) / 1e6 / state.seconds : 0
+                    FileHandle.standardError.write(Data(String(format: "\rpack: images %d/%d%@, patches %d, %.1f MB/s decoded   ",
+                                                               state.imagesDone, state.imagesTotal, comm.size > 1 ? " (rank 0's share)" : "",
+                                                               state.patches, rate).utf8))
+                },
+                warn: { FileHandle.standardError.write(Data(((terminal ? "\r" : "") + (comm.size > 1 ? "rank \(comm.rank): " : "") + $0 + "\n").utf8)) })
+        }
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        let parts = try PackExchange.gather(part, comm)
+        guard comm.isRoot else { return }
+        let summary = try packer.finish(parts)
         for note in summary.notes { print(note) }
         let manifest = summary.manifest
         let bytes = manifest.shards.reduce(0) { $0 + $1.bytes }
@@ -94,5 +114,40 @@ struct Pack: ParsableCommand {
                      manifest.shards.count, Double(bytes) / 1e6, Double(raw) / Double(max(bytes, 1)),
                      manifest.validation.count, manifest.skipped.count, summary.seconds,
                      Double(summary.decodedBytes) / 1e6 / max(summary.seconds, 1e-9), output))
+        let peaks = summary.peakResidentBytes.map { String(format: "%.0f MB", Double($0) / 1e6) }
+        print("peak memory (resident): \(comm.size > 1 ? "per rank " + peaks.joined(separator: ", ") : peaks.joined())"
+              + (summary.resumedShards > 0 ? "; resumed: \(summary.resumedShards) shard(s) kept from the interrupted pack" : ""))
+    }
+}
+
+/// Every rank's part of a pack (or its error) to rank 0, by one broadcast per rank: a rank that
+/// failed still takes part, so no rank waits forever; every rank then throws if any failed.
+enum PackExchange {
+    struct Outcome: Codable {
+        var part: PackPart?
+        var error: String?
+    }
+
+    static func gather(_ mine: Result<PackPart, Error>, _ comm: Communicator) throws -> [PackPart] {
+        if comm.size == 1 { return [try mine.get()] }
+        let encoded: String = {
+            let outcome: Outcome
+            switch mine {
+            case .success(let part): outcome = Outcome(part: part)
+            case .failure(let error): outcome = Outcome(error: "\(error)")
+            }
+            return String(decoding: (try? JSONEncoder().encode(outcome)) ?? Data(), as: UTF8.self)
+        }()
+        var parts: [PackPart] = [], failures: [String] = []
+        for root in 0..<comm.size {
+            let text = try comm.broadcast(string: root == comm.rank ? encoded : nil, root: root) ?? ""
+            let outcome = try? JSONDecoder().decode(Outcome.self, from: Data(text.utf8))
+            if let part = outcome?.part { parts.append(part) } else { failures.append("rank \(root): \(outcome?.error ?? "no answer")") }
+        }
+        if !failures.isEmpty {
+            if comm.isRoot { for failure in failures { FileHandle.standardError.write(Data("error: \(failure)\n".utf8)) } }
+            throw ExitCode(1)
+        }
+        return parts
     }
 }

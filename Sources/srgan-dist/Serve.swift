@@ -1,4 +1,4 @@
-// `srgan-dist serve`: a small web page to try a trained generator. A user uploads a PNG and sees
+// `srgan-dist serve`: a small web page to try a trained generator. A user uploads a PNG or JPEG and sees
 // bicubic and the model side by side at the HR size, zooms both together, and downloads the
 // model's result (docs/serve.md).
 //
@@ -18,9 +18,9 @@ import SRTrain
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a web page that upscales uploaded PNGs with a trained generator, beside bicubic.",
+        abstract: "Serve a web page that upscales uploaded PNGs and JPEGs with a trained generator, beside bicubic.",
         discussion: """
-            Open http://HOST:PORT/ in a browser. Routes: GET / (the page), POST /upscale (the raw PNG as the \
+            Open http://HOST:PORT/ in a browser. Routes: GET / (the page), POST /upscale (the raw PNG or JPEG as the \
             request body; answers JSON with both results as base64 PNGs), GET /health. One image is upscaled \
             at a time; other uploads wait their turn while the server keeps answering. Stop with Ctrl-C or SIGTERM.
             """)
@@ -105,7 +105,7 @@ struct Serve: AsyncParsableCommand {
                 started.set()
                 let bound = channel.localAddress?.port ?? 0
                 print("serving \(summary) from \(modelFile)")
-                print(String(format: "uploads: PNG only, up to %@ MB and %@ megapixels", Self.number(Double(limits.maxBytes) / 1e6),
+                print(String(format: "uploads: PNG or JPEG, up to %@ MB and %@ megapixels", Self.number(Double(limits.maxBytes) / 1e6),
                              Self.number(Double(limits.maxPixels) / 1e6)))
                 print("listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/")
                 fflush(stdout)

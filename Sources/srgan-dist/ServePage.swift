@@ -58,12 +58,12 @@ enum ServePage {
         <body>
         <header>
           <h1>Super-resolution &times;\#(model.scale): bicubic beside the model</h1>
-          <p>Model: \#(summary). PNG images only, up to \#(megabytes) MB and \#(megapixels) megapixels.</p>
+          <p>Model: \#(summary). PNG or JPEG images, up to \#(megabytes) MB and \#(megapixels) megapixels.</p>
         </header>
         <main>
           <div class="controls">
             <div class="group">
-              <input type="file" id="file" accept="image/png,.png" aria-label="PNG image">
+              <input type="file" id="file" accept="image/png,image/jpeg,.png,.jpg,.jpeg" aria-label="PNG or JPEG image">
               <button type="button" id="go">Upscale</button>
             </div>
             <div class="group" role="group" aria-label="Zoom">
@@ -74,7 +74,7 @@ enum ServePage {
               <button type="button" id="zoom-fit" title="Fit the width of a panel">Fit</button>
             </div>
             <a id="download" href="#" download="upscaled.png" hidden>Download the model's result (PNG)</a>
-            <span class="note">Drop a PNG anywhere on the page to choose it.</span>
+            <span class="note">Drop a PNG or JPEG anywhere on the page to choose it.</span>
           </div>
           <div id="error" role="alert" hidden></div>
           <div id="status" aria-live="polite"></div>
@@ -82,7 +82,7 @@ enum ServePage {
           <div class="panels">
             <section class="panel">
               <h2>Bicubic</h2>
-              <div class="view" id="bicubic-view"><div class="empty">Choose a PNG and press Upscale.</div><img id="bicubic" alt="Bicubic result" hidden></div>
+              <div class="view" id="bicubic-view"><div class="empty">Choose an image and press Upscale.</div><img id="bicubic" alt="Bicubic result" hidden></div>
             </section>
             <section class="panel">
               <h2>Model</h2>
@@ -144,7 +144,7 @@ enum ServePage {
         async function upscale() {
           const file = $("file").files[0];
           showError("");
-          if (!file) { showError("Choose a PNG file first."); return; }
+          if (!file) { showError("Choose a PNG or JPEG file first."); return; }
           $("go").disabled = true;
           const started = performance.now();
           const tick = setInterval(() => {
@@ -152,7 +152,7 @@ enum ServePage {
           }, 200);
           $("status").textContent = "Uploading " + file.name + "\u2026";
           try {
-            const response = await fetch("upscale", { method: "POST", body: file, headers: { "Content-Type": "image/png" } });
+            const response = await fetch("upscale", { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
             if (!response.ok) {
               const message = (await response.text()).trim();
               showError(message || "The server answered " + response.status + ".");
@@ -169,7 +169,7 @@ enum ServePage {
             }));
             for (const view of views) view.querySelector(".empty").hidden = true;
             setZoom(+$("zoom").value);
-            const stem = file.name.replace(/\.png$/i, "");
+            const stem = file.name.replace(/\.(png|jpe?g)$/i, "");
             const link = $("download");
             link.href = objectURLs[1];
             link.download = stem + "-x" + result.scale + ".png";

@@ -1,10 +1,10 @@
 // The work behind POST /upscale, kept off the server's event loops and the Swift concurrency pool:
 //   1. checking and decoding an upload: on a pool of `checkers` threads (several at once; a
-//      damaged or oversized PNG is refused here without waiting for the generator);
+//      damaged or oversized image is refused here without waiting for the generator);
 //   2. bicubic, the generator, and encoding both results: on ONE serial queue, because the
 //      generator's layers keep buffers between calls. Uploads queue there in arrival order, and
 //      at most one HR image (the largest allocation) is being built at any time.
-// Bytes pass through temporary files because the PNG codec (SRData) reads and writes files.
+// Bytes pass through temporary files because the PNG and JPEG codecs (SRData) read and write files.
 
 import Foundation
 import Hummingbird
@@ -36,16 +36,16 @@ enum UploadProblem: Error {
     var message: String {
         switch self {
         case .empty:
-            return "The upload is empty: choose a PNG file first."
+            return "The upload is empty: choose a PNG or JPEG file first."
         case .tooManyBytes(let limit):
-            return "The file is larger than \(Serve.number(Double(limit) / 1e6)) MB, the limit of this server (--max-upload-mb). Upload a smaller PNG."
+            return "The file is larger than \(Serve.number(Double(limit) / 1e6)) MB, the limit of this server (--max-upload-mb). Upload a smaller image."
         case .notPNG(let kind):
-            return "This is not a PNG file\(kind.isEmpty ? "" : " (it looks like \(kind))"): only PNG images are supported. Convert it to PNG first."
+            return "This is not a PNG or JPEG file\(kind.isEmpty ? "" : " (it looks like \(kind))"): only PNG and JPEG images are supported. Convert it to PNG first."
         case .tooManyPixels(let width, let height, let limit):
             return String(format: "The image is %dx%d, %.3g megapixels, above the limit of %@ megapixels (--max-megapixels). Crop or shrink it.",
                           width, height, Double(width * height) / 1e6, Serve.number(Double(limit) / 1e6))
         case .damaged(let detail):
-            return "The PNG file is damaged (\(detail)). Re-export it and try again."
+            return "The image file is damaged (\(detail)). Re-export it and try again."
         }
     }
 }
@@ -128,14 +128,12 @@ final class ServeWorkers: @unchecked Sendable {
         }
     }
 
-    /// The first bytes of a PNG file, and those of the formats people upload instead.
+    /// The first bytes of a PNG or JPEG file, and those of the formats people upload instead.
     static func checkSignature(_ bytes: [UInt8]) throws {
-        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        if bytes.starts(with: png) { return }
+        if ImageFile.format(ofBytes: Array(bytes.prefix(8))) != nil { return }
         let head = Array(bytes.prefix(12))
         var kind = ""
-        if head.starts(with: [0xFF, 0xD8, 0xFF]) { kind = "a JPEG" }
-        else if head.starts(with: Array("GIF8".utf8)) { kind = "a GIF" }
+        if head.starts(with: Array("GIF8".utf8)) { kind = "a GIF" }
         else if head.count >= 12 && head.starts(with: Array("RIFF".utf8)) && Array(head[8..<12]) == Array("WEBP".utf8) { kind = "a WebP image" }
         else if head.starts(with: Array("BM".utf8)) { kind = "a BMP image" }
         else if head.starts(with: [0x49, 0x49, 0x2A, 0x00]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { kind = "a TIFF image" }
@@ -146,17 +144,17 @@ final class ServeWorkers: @unchecked Sendable {
 
     /// On a checker thread: header first (pixel limit before any pixel memory), then the pixels.
     private func decode(_ bytes: [UInt8]) throws -> PlanarImage {
-        let file = scratch.appendingPathComponent("upload-\(UUID().uuidString).png").path
+        let file = scratch.appendingPathComponent("upload-\(UUID().uuidString)").path
         guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else {
             throw ServeError("cannot write the upload to \(file)")
         }
         defer { unlink(file) }
-        let header: PNGHeader
-        do { header = try PNG.readHeader(file) } catch let error as DataError { throw UploadProblem.damaged(error.problem) }
+        let header: ImageHeader
+        do { header = try ImageFile.readHeader(file) } catch let error as DataError { throw UploadProblem.damaged(error.problem) }
         guard header.width * header.height <= limits.maxPixels else {
             throw UploadProblem.tooManyPixels(width: header.width, height: header.height, limit: limits.maxPixels)
         }
-        do { return try PNG.readPlanar(file, maxPixels: limits.maxPixels) } catch let error as DataError { throw UploadProblem.damaged(error.problem) }
+        do { return try ImageFile.readPlanar(file, maxPixels: limits.maxPixels) } catch let error as DataError { throw UploadProblem.damaged(error.problem) }
     }
 
     /// On the inference queue: bicubic, the generator, both results encoded.

@@ -9,19 +9,19 @@ import SRTrain
 
 struct Upscale: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Super-resolve a PNG (or a folder of PNGs) with a trained generator.",
+        abstract: "Super-resolve a PNG or JPEG (or a folder of them) with a trained generator; results are PNG.",
         discussion: """
             Images of any size: the generator runs on tiles with enough overlap that the result equals \
             the untiled one up to float rounding (tiles are cross-faded). Gray images give gray results, \
-            16-bit images 16-bit results.
+            16-bit images 16-bit results. JPEGs are turned upright by their EXIF orientation first.
             """)
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "A PNG file, or a folder of PNGs.")
+    @Option(help: "A PNG or JPEG file, or a folder of them.")
     var input: String
 
-    @Option(help: "The output PNG (for a folder input: an output folder).")
+    @Option(help: "The output PNG (for a folder input: an output folder, where IMAGE.jpg becomes IMAGE.png).")
     var output: String
 
     @Option(help: "LR tile size (0: the whole image at once).")
@@ -53,7 +53,7 @@ struct Upscale: ParsableCommand {
             for (source, target) in jobs {
                 do {
                     let started = Date()
-                    let lr = try PNG.readPlanar(source, maxPixels: Int(maxMegapixels * 1e6))
+                    let lr = try ImageFile.readPlanar(source, maxPixels: Int(maxMegapixels * 1e6))
                     let total = upscaler.tiles(width: lr.width, height: lr.height).count
                     let sr = upscaler.upscale(lr) { done, total in
                         if total >= 8 && (done % max(total / 10, 1) == 0 || done == total) {
@@ -78,19 +78,25 @@ struct Upscale: ParsableCommand {
         }
     }
 
-    /// (input, output) paths: the one file, or every PNG of the input folder into the output folder (created).
+    /// (input, output) paths: the one file, or every PNG and JPEG of the input folder into the output
+    /// folder (created), each as NAME.png.
     func jobs() throws -> [(String, String)] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-            throw DataError(input, "no such file or folder", hint: "pass a PNG file or a folder of PNGs")
+            throw DataError(input, "no such file or folder", hint: "pass a PNG or JPEG file, or a folder of them")
         }
         guard isDirectory.boolValue else { return [(input, output)] }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var jobs: [(String, String)] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where name.lowercased().hasSuffix(".png") {
-            jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(name)))
+        for name in try FileManager.default.contentsOfDirectory(atPath: input).sorted() where ImageFile.hasImageName(name) {
+            let target = ((name as NSString).deletingPathExtension as NSString).appendingPathExtension("png")!
+            jobs.append(((input as NSString).appendingPathComponent(name), (output as NSString).appendingPathComponent(target)))
         }
-        guard !jobs.isEmpty else { throw DataError(input, "no PNG files in the folder", hint: "put PNG images there") }
+        let targets = jobs.map(\.1)
+        if let clash = targets.first(where: { target in targets.filter { $0 == target }.count > 1 }) {
+            throw DataError(input, "two images would both be written to \(clash) (e.g. NAME.png and NAME.jpg)", hint: "rename one of them")
+        }
+        guard !jobs.isEmpty else { throw DataError(input, "no PNG or JPEG files in the folder", hint: "put PNG or JPEG images there") }
         return jobs
     }
 }

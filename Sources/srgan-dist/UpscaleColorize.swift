@@ -27,14 +27,14 @@ extension Upscale {
         for (source, target) in jobs {
             do {
                 let started = Date()
-                let (image, header) = try PNG.read(source, maxPixels: Int(maxMegapixels * 1e6))
+                let (image, header) = try ImageFile.read(source, maxPixels: Int(maxMegapixels * 1e6))
                 let padded = Self.padded(image, toMultipleOf: multiple)
                 let sr = Validation.colorize(model.generator, padded, globalSkip: model.globalSkip)
                 let result = sr.crop(x: 0, y: 0, width: image.width * model.scale, height: image.height * model.scale)
                 try PNG.write(result, to: target)
                 let kind = image.isGray ? "gray" : "colour (its L* used)"
-                print(String(format: "%@ (%dx%d, %@, PNG colour type %d) -> %@ (%dx%d colour), %.1f s", source, image.width, image.height,
-                             kind, header.colorType, target, result.width, result.height, Date().timeIntervalSince(started)))
+                print(String(format: "%@ (%dx%d, %@, %@ colour type %d) -> %@ (%dx%d colour), %.1f s", source, image.width, image.height,
+                             kind, header.format == .jpeg ? "JPEG as PNG" : "PNG", header.colorType, target, result.width, result.height, Date().timeIntervalSince(started)))
             } catch where jobs.count > 1 {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 failures += 1

@@ -11,14 +11,14 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "PSNR/SSIM of a trained generator and of bicubic on a folder of HR images.",
         discussion: """
-            For each PNG in --images: cropped to a multiple of the scale, LR = MATLAB-style bicubic x1/scale \
+            For each PNG or JPEG in --images: cropped to a multiple of the scale, LR = MATLAB-style bicubic x1/scale \
             (quantised to 8 bits), SR by the model, bicubic x scale for comparison; PSNR and SSIM (Gaussian \
             window, Wang et al. 2004) on the Y channel of BT.601 with a border of `scale` pixels cropped.
             """)
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "A folder of HR PNG images (or a packed folder: its val/ images).")
+    @Option(help: "A folder of HR PNG or JPEG images (or a packed folder: its val/ images).")
     var images: String
 
     @Flag(help: "Print one JSON object (per-image values under `images`, means under `mean`).")
@@ -46,7 +46,7 @@ struct Validate: ParsableCommand {
                 let row = ImageScore(name: item.name, psnr: one.model.psnr, ssim: one.model.ssim, psnrBicubic: one.bicubic.psnr,
                                      ssimBicubic: one.bicubic.ssim)
                 rows.append(row)
-                if let save { try PNG.write(one.panel, to: (save as NSString).appendingPathComponent(item.name)) }
+                if let save { try PNG.write(one.panel, to: Self.panelPath(save, item.name)) }
                 if !json {
                     print(String(format: "%@: PSNR %.2f dB (colour-LR bicubic %.2f, %+.2f; gray-LR bicubic %.2f), SSIM %.4f (bicubic %.4f) [RGB]",
                                  item.name, row.psnr, row.psnrBicubic, row.psnr - row.psnrBicubic, one.grayBicubic.psnr, row.ssim,
@@ -64,7 +64,7 @@ struct Validate: ParsableCommand {
                 if let save {
                     let panel = ComparisonPanel.make(lr: lr, bicubic: bicubic, sr: sr, hr: item.hr, psnr: row.psnr, ssim: row.ssim,
                                                      psnrBicubic: row.psnrBicubic, ssimBicubic: row.ssimBicubic)
-                    try PNG.write(panel, to: (save as NSString).appendingPathComponent(item.name))
+                    try PNG.write(panel, to: Self.panelPath(save, item.name))
                 }
                 if !json {
                     print(String(format: "%@: PSNR %.2f dB (bicubic %.2f, %+.2f), SSIM %.4f (bicubic %.4f)",
@@ -90,6 +90,13 @@ struct Validate: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+extension Validate {
+    /// SAVE/NAME.png for the image NAME.png or NAME.jpg (panels are always PNG).
+    static func panelPath(_ save: String, _ name: String) -> String {
+        (save as NSString).appendingPathComponent(((name as NSString).deletingPathExtension as NSString).appendingPathExtension("png")!)
     }
 }
 

@@ -52,7 +52,7 @@ final class ServeTests: XCTestCase {
         for id in ["file", "go", "bicubic", "model", "download", "error", "zoom"] {
             XCTAssertTrue(page.text.contains("id=\"\(id)\""), "the page has no #\(id)")
         }
-        XCTAssertTrue(page.text.contains("PNG images only, up to 1 MB and 0.01 megapixels"), page.text)
+        XCTAssertTrue(page.text.contains("PNG or JPEG images, up to 1 MB and 0.01 megapixels"), page.text)
 
         let health = try await server.request("GET", "/health")
         XCTAssertEqual(health.status, 200)
@@ -89,16 +89,18 @@ final class ServeTests: XCTestCase {
         damagedPixels.removeLast(40)  // IDAT cut short, IEND gone
         var damagedHeader = good
         damagedHeader[29] ^= 0xFF  // IHDR's CRC no longer matches
-        let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]) + Data("JFIF".utf8) + Data(repeating: 7, count: 200)
+        let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]) + Data("JFIF".utf8) + Data(repeating: 7, count: 200)  // a damaged JPEG
+        let gif = Data("GIF89a".utf8) + Data(repeating: 7, count: 200)
         let tooManyBytes = Data(TestPNG.signature) + Data(repeating: 0, count: 1_100_000)
         let tooManyPixels = TestPNG.encode(width: 101, height: 100)  // 10,100 pixels > 10,000
         let cases: [(String, Data, Int, String)] = [
             ("empty", Data(), 400, "The upload is empty"),
-            ("JPEG", jpeg, 415, "not a PNG file (it looks like a JPEG): only PNG images are supported"),
-            ("text", Data("hello".utf8), 415, "not a PNG file"),
-            ("cut short", damagedPixels, 422, "The PNG file is damaged"),
-            ("bad header CRC", damagedHeader, 422, "The PNG file is damaged"),
-            ("signature only", Data(TestPNG.signature), 422, "The PNG file is damaged"),
+            ("GIF", gif, 415, "not a PNG or JPEG file (it looks like a GIF): only PNG and JPEG images are supported"),
+            ("damaged JPEG", jpeg, 422, "The image file is damaged"),
+            ("text", Data("hello".utf8), 415, "not a PNG or JPEG file"),
+            ("cut short", damagedPixels, 422, "The image file is damaged"),
+            ("bad header CRC", damagedHeader, 422, "The image file is damaged"),
+            ("signature only", Data(TestPNG.signature), 422, "The image file is damaged"),
             ("too many bytes", tooManyBytes, 413, "larger than 1 MB"),
             ("too many pixels", tooManyPixels, 413, "101x100, 0.0101 megapixels, above the limit of 0.01 megapixels"),
         ]

@@ -126,7 +126,7 @@ final class UseModelTests: XCTestCase {
     func testBadInputsGetOneClearLine() throws {
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: Self.work + "/fake.png"))
         let fake = try runSRGANDist(["upscale", "--checkpoint", Self.run, "--input", Self.work + "/fake.png", "--output", Self.work + "/x.png"])
-        XCTAssertTrue(fake.error.contains("\(Self.work)/fake.png: not a PNG file"), fake.error)
+        XCTAssertTrue(fake.error.contains("\(Self.work)/fake.png: not a PNG or JPEG file"), fake.error)
         try writePNG(Self.work + "/big.png", width: 400, height: 300, bitDepth: 8, gray: true) { _, _, _ in 0 }
         let big = try runSRGANDist(["upscale", "--checkpoint", Self.run, "--input", Self.work + "/big.png", "--output", Self.work + "/x.png",
                                     "--max-megapixels", "0.1"])

@@ -36,3 +36,13 @@ func writePNG(_ path: String, width: Int, height: Int, bitDepth: Int, colorType:
 
 /// libpng's png_set_scale_16: 16-bit to 8-bit with rounding.
 func scale16(_ v: UInt16) -> UInt8 { UInt8((UInt32(v) * 255 + 32895) >> 16) }
+
+extension PackedDataset {
+    /// Patch `i` (P*P*3 bytes), read through `block` (a scratch buffer for its LZ4 block).
+    func patch(_ i: Int, using block: inout [UInt8]) throws -> [UInt8] {
+        let (shard, b, within) = locate(i)
+        try shards[shard].readBlock(b, into: &block)
+        let bytes = patchSize * patchSize * 3
+        return Array(block[(within * bytes)..<((within + 1) * bytes)])
+    }
+}

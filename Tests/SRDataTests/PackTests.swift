@@ -65,9 +65,7 @@ final class PackTests: XCTestCase {
             let (image, _) = try PNG.read(input + "/" + source.file)
             for y in stride(from: 0, through: image.height - 32, by: 48) {
                 for x in stride(from: 0, through: image.width - 32, by: 48) {
-                    let (shard, b, within) = dataset.locate(next)
-                    try dataset.shards[shard].readBlock(b, into: &block)
-                    let packed = Array(block[(within * 3072)..<((within + 1) * 3072)])
+                    let packed = try dataset.patch(next, using: &block)
                     XCTAssertEqual(packed, image.crop(x: x, y: y, width: 32, height: 32).pixels, "\(source.file) (\(x),\(y))")
                     next += 1
                 }
@@ -82,12 +80,19 @@ final class PackTests: XCTestCase {
         try dataset.verify()
     }
 
+    /// PNG and JPEG photos, 1, 2 and 3 threads: the same bytes.
     func testSameInputAndSeedGiveTheSameBytesWhateverTheThreads() throws {
-        let input = samplePhotos, base = try makeTemporaryDirectory("determinism")
-        defer { try? FileManager.default.removeItem(atPath: base) }
+        let input = try makeTemporaryDirectory("determinism-in"), base = try makeTemporaryDirectory("determinism")
+        defer { try? FileManager.default.removeItem(atPath: base); try? FileManager.default.removeItem(atPath: input) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: samplePhotos) {
+            try FileManager.default.copyItem(atPath: samplePhotos + "/" + name, toPath: input + "/" + name)
+        }
+        for name in ["baseline.jpg", "progressive.jpg", "gray.jpg"] {
+            try FileManager.default.copyItem(atPath: jpegFixtures + "/" + name, toPath: input + "/" + name)
+        }
         for sampling in [PackOptions.Sampling.grid(stride: 64), .random(cropsPerImage: 5)] {
             var outputs: [String] = []
-            for threads in [1, 2] {
+            for threads in [1, 2, 3] {
                 var options = PackOptions(input: input, output: base + "/t\(threads)-\(outputs.count)-\(sampling)")
                 options.patchSize = 48
                 options.sampling = sampling
@@ -98,10 +103,12 @@ final class PackTests: XCTestCase {
                 outputs.append(options.output)
             }
             let files = try FileManager.default.contentsOfDirectory(atPath: outputs[0]).sorted()
-            XCTAssertEqual(files, try FileManager.default.contentsOfDirectory(atPath: outputs[1]).sorted())
-            for file in files where file != "val" {
-                XCTAssertEqual(FileManager.default.contents(atPath: outputs[0] + "/" + file),
-                               FileManager.default.contents(atPath: outputs[1] + "/" + file), "\(sampling) \(file)")
+            for other in outputs.dropFirst() {
+                XCTAssertEqual(files, try FileManager.default.contentsOfDirectory(atPath: other).sorted())
+                for file in files where file != "val" {
+                    XCTAssertEqual(FileManager.default.contents(atPath: outputs[0] + "/" + file),
+                                   FileManager.default.contents(atPath: other + "/" + file), "\(sampling) \(file) \(other)")
+                }
             }
         }
         // Another seed gives other random crops.
@@ -166,5 +173,55 @@ final class PackTests: XCTestCase {
         XCTAssertEqual(manifest.skipped.map(\.file), ["huge.png"])
         XCTAssertTrue(manifest.skipped[0].reason.contains("above the 100-megapixel limit (refused from its header)"))
         XCTAssertEqual(manifest.totalPatches, 64)
+    }
+
+    /// PNG and JPEG side by side: the JPEGs packed upright with Pillow's pixels (within the
+    /// tolerance of docs/jpeg.md), CMYK, truncated and bomb JPEGs named and skipped.
+    func testPacksAMixedFolderOfPNGAndJPEG() throws {
+        let input = try makeTemporaryDirectory("mixed-in"), output = try makeTemporaryDirectory("mixed-out") + "/p"
+        defer { try? FileManager.default.removeItem(atPath: input); try? FileManager.default.removeItem(atPath: output) }
+        for name in ["camera.png", "chelsea.png"] { try FileManager.default.copyItem(atPath: samplePhotos + "/" + name, toPath: input + "/" + name) }
+        let jpegs = ["baseline.jpg", "progressive.jpg", "gray.jpg", "orientation-6.jpg", "odd-size.jpg", "cmyk.jpg"]
+        for name in jpegs { try FileManager.default.copyItem(atPath: jpegFixtures + "/" + name, toPath: input + "/" + name) }
+        let baseline = [UInt8](try Data(contentsOf: URL(fileURLWithPath: jpegFixtures + "/baseline.jpg")))
+        try Data(baseline.prefix(baseline.count * 2 / 3)).write(to: URL(fileURLWithPath: input + "/cut.jpeg"))
+        try Data(withDeclaredSize(baseline, width: 20000, height: 20000)).write(to: URL(fileURLWithPath: input + "/bomb.JPG"))
+        var options = PackOptions(input: input, output: output)
+        options.patchSize = 16
+        options.patchesPerBlock = 4
+        var warnings: [String] = []
+        let manifest = try Packer(options).run(warn: { warnings.append($0) }).manifest
+        XCTAssertEqual(manifest.skipped.map(\.file), ["bomb.JPG", "cmyk.jpg", "cut.jpeg"])
+        XCTAssertTrue(manifest.skipped[0].reason.contains("20000x20000 is above the 100-megapixel limit (refused from its header)"))
+        XCTAssertTrue(manifest.skipped[1].reason.contains("CMYK"))
+        XCTAssertTrue(manifest.skipped[2].reason.contains("truncated JPEG"))
+        XCTAssertEqual(warnings.count, 3, "\(warnings)")
+        XCTAssertTrue(warnings.contains { $0.hasPrefix("warning: skipped \(input)/cut.jpeg: truncated JPEG") }, "\(warnings)")
+        let rotated = try XCTUnwrap(manifest.sources.first { $0.file == "orientation-6.jpg" })
+        XCTAssertEqual([rotated.width, rotated.height, rotated.bitDepth, rotated.colorType], [24, 40, 8, 2])
+        XCTAssertEqual(rotated.format, .jpeg)
+        XCTAssertEqual(manifest.sources.first { $0.file == "gray.jpg" }?.colorType, 0)
+        XCTAssertEqual(manifest.sources.first { $0.file == "camera.png" }?.format, .png)
+
+        let dataset = try PackedDataset(directory: output)
+        var next = 0, block: [UInt8] = []
+        for source in manifest.sources {
+            let (image, _) = try ImageFile.read(input + "/" + source.file)
+            let pillow = PillowJPEG.all[source.file].map { RGBImage(width: $0.width, height: $0.height, pixels: $0.pixels) }
+            XCTAssertEqual(pillow == nil, source.format == .png, source.file)
+            for y in stride(from: 0, through: image.height - 16, by: 16) {
+                for x in stride(from: 0, through: image.width - 16, by: 16) {
+                    let packed = try dataset.patch(next, using: &block)
+                    XCTAssertEqual(packed, image.crop(x: x, y: y, width: 16, height: 16).pixels, "\(source.file) (\(x),\(y))")
+                    if let pillow {
+                        XCTAssertLessThanOrEqual(differences(packed, pillow.crop(x: x, y: y, width: 16, height: 16).pixels).max,
+                                                 jpegMaxDifference, "\(source.file) (\(x),\(y)) vs Pillow")
+                    }
+                    next += 1
+                }
+            }
+        }
+        XCTAssertEqual(next, dataset.patchCount)
+        try dataset.verify()
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Python peer of `srgan-dist bench data`: the same data jobs done the usual Python way.
 
-pack:   Pillow decodes each PNG to RGB, numpy cuts the same grid of patches, lz4.frame compresses
+pack:   Pillow decodes each PNG or JPEG to RGB (JPEGs turned upright by their EXIF orientation), numpy cuts the same grid of patches, lz4.frame compresses
         blocks of 16 patches into one file with a JSON index (one thread).
 stream: a seeded permutation of all patches; for each patch its block is decompressed
         (lz4.frame), the patch flipped/rotated by numpy, converted to float, and downsampled x4 by
@@ -19,7 +19,7 @@ import time
 
 import lz4.frame
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "SRDataTests", "Fixtures"))
@@ -34,7 +34,8 @@ def pack(input_dir, work, patch):
     out = open(os.path.join(work, "peer.bin"), "wb")
     for name in sorted(os.listdir(input_dir)):
         try:
-            image = np.asarray(Image.open(os.path.join(input_dir, name)).convert("RGB"))
+            with Image.open(os.path.join(input_dir, name)) as opened:
+                image = np.asarray(ImageOps.exif_transpose(opened).convert("RGB"))
         except Exception:
             continue
         decoded += image.size
