@@ -18,8 +18,8 @@ ranks=2
 mpi=(mpirun -n "$ranks" --oversubscribe)
 if [ "$(id -u)" -eq 0 ]; then mpi+=(--allow-run-as-root); fi
 
-echo "== pack the sample photos: 256 random 48x48 crops per photo, 3 photos held out"
-"$bin" pack --input samples/photos --output "$run/packed" --val-images 3 --random-crops 256 --patch-size 48
+echo "== pack the sample photos: 1024 random 48x48 crops per photo, 3 photos held out"
+"$bin" pack --input samples/photos --output "$run/packed" --val-images 3 --random-crops 1024 --patch-size 48
 
 echo "== train: SRResNet phase, tiny preset, $ranks ranks x batch 8"
 "${mpi[@]}" "$bin" train --preset tiny --phase srresnet --data "$run/packed" --val "$run/packed" \

@@ -74,9 +74,11 @@ struct BenchStep: ParsableCommand {
             discriminator = Discriminator(DiscriminatorConfig(patchSize: patch), seed: 2)
             contentLoss = try ContentLoss(.vgg54, vggWeights: vggWeights.map { .file($0) } ?? .randomForTesting)
         }
-        let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss)
-        step.averageGradients(over: comm)  // as in training: the identity on one process
-        if tiny { step.skip = BicubicSkip(scale: 4).callAsFunction }
+        // Gradients averaged over the ranks as in training (the identity on one process); the tiny
+        // network adds the bicubic of its input to G's output, as its preset does.
+        let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss,
+                             skip: tiny ? BicubicSkip(scale: 4).callAsFunction : nil)
+        step.averageGradients(over: comm)
         let learningRate = Float(tiny ? preset.lr : 1e-4)
         var rng = SeededRandom(seed: 3 &+ UInt64(comm.rank))
         let hr = Tensor(shape: [batch, 3, patch, patch]), lr = Tensor(shape: [batch, 3, patch / 4, patch / 4])

@@ -12,7 +12,7 @@ final class LearningTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: work)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let pack = try runSRGANDist(["pack", "--input", repository.appendingPathComponent("samples/photos").path,
-                                     "--output", work + "/packed", "--val-images", "3", "--random-crops", "256", "--patch-size", "48"])
+                                     "--output", work + "/packed", "--val-images", "3", "--random-crops", "1024", "--patch-size", "48"])
         XCTAssertEqual(pack.status, 0, pack.error)
         let held = try FileManager.default.contentsOfDirectory(atPath: work + "/packed/val").sorted()
         XCTAssertEqual(held.count, 3)
