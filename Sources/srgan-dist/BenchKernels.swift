@@ -84,7 +84,8 @@ struct BenchKernels: ParsableCommand {
               + "convolution's FLOPs (Winograd does fewer); 'vs sgemm' = the faster direction's GFLOP/s over raw sgemm's")
     }
 
-    private func format(_ value: Double) -> String { String(format: "%.1f", value) }
+    /// Three significant digits at least: the tiny preset's layers take well under 0.1 ms.
+    private func format(_ value: Double) -> String { String(format: value < 1 ? "%.3f" : "%.1f", value) }
 
     private static func median(_ samples: [Double]) -> Double { samples.sorted()[samples.count / 2] }
 
