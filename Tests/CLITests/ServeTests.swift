@@ -219,12 +219,12 @@ final class ServeTests: XCTestCase {
         let folder = Self.work + "/browser"
         try FileManager.default.createDirectory(atPath: folder + "/downloads", withIntermediateDirectories: true)
         try TestPNG.encode(width: Self.inputWidth, height: Self.inputHeight).write(to: URL(fileURLWithPath: folder + "/photo.png"))
-        try Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4]).write(to: URL(fileURLWithPath: folder + "/photo.jpg"))
+        try (Data("GIF89a".utf8) + Data([1, 2, 3, 4])).write(to: URL(fileURLWithPath: folder + "/photo.gif"))  // JPEGs are accepted now
         try (Data(TestPNG.signature) + Data(repeating: 0, count: 1_200_000)).write(to: URL(fileURLWithPath: folder + "/large.png"))
         var arguments = [repository.appendingPathComponent("scripts/browser_test.py").path,
                          "--url", "http://127.0.0.1:\(server.port)/", "--image", folder + "/photo.png",
                          "--width", "\(Self.inputWidth)", "--height", "\(Self.inputHeight)", "--scale", "4",
-                         "--downloads", folder + "/downloads", "--bad-file", folder + "/photo.jpg", "--large-file", folder + "/large.png"]
+                         "--downloads", folder + "/downloads", "--bad-file", folder + "/photo.gif", "--large-file", folder + "/large.png"]
         if let screenshot = ProcessInfo.processInfo.environment["SERVE_TEST_SCREENSHOT"] { arguments += ["--screenshot", screenshot] }
         let result = try runProgram(python, arguments)
         XCTAssertEqual(result.status, 0, result.output + result.error)
