@@ -55,7 +55,8 @@ final class SettingsTests: XCTestCase {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/config-2026-12-01.yaml")
         let old = try String(contentsOf: url, encoding: .utf8)
         var config = try TrainConfig.resolve(preset: "tiny", phase: .gan, file: nil,
-                                             overrides: [("data", "/tmp/packed48"), ("run", "/tmp/run"), ("batch", "2"), ("seed", "11"),
+                                             // lr: that run's (the tiny preset's GAN phase was at 1e-3 then, 1e-4 since)
+                                             overrides: [("lr", "1e-3"), ("data", "/tmp/packed48"), ("run", "/tmp/run"), ("batch", "2"), ("seed", "11"),
                                                          ("ema", "0.9"), ("steps", "2"), ("log_every", "1"), ("validate_every", "100"),
                                                          ("generator.channels", "16"), ("generator.residual_blocks", "2"),
                                                          ("discriminator.base_channels", "8"), ("discriminator.hidden", "64")])
