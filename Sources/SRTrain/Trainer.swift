@@ -322,11 +322,13 @@ public final class BicubicSkip {
         let out = Tensor(shape: [lr.n, lr.c, resizer.outHeight, resizer.outWidth])
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: resizer.outHeight * lr.w)
         defer { scratch.deallocate() }
-        for n in 0..<lr.n {
-            resizer.resize(lr.data + n * lr.c * lr.h * lr.w, out.data + n * lr.c * resizer.outHeight * resizer.outWidth,
-                           channels: lr.c, scratch: scratch)
+        withPointers(lr, out) { lrBatch, bicubicBatch in
+            for n in 0..<lr.n {
+                resizer.resize(lrBatch + n * lr.c * lr.h * lr.w, bicubicBatch + n * lr.c * resizer.outHeight * resizer.outWidth,
+                               channels: lr.c, scratch: scratch)
+            }
+            for i in 0..<out.count { bicubicBatch[i] = 2 * bicubicBatch[i] - 1 }
         }
-        for i in 0..<out.count { out[i] = 2 * out[i] - 1 }
         return out
     }
 }

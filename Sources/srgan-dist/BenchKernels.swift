@@ -103,7 +103,7 @@ struct BenchKernels: ParsableCommand {
         rng.fillUniform(a, -1, 1)
         rng.fillUniform(b, -1, 1)
         // parallelGemm: OpenBLAS runs single-threaded (BLASThreads); this is what the kernels get at this thread count.
-        let run = { parallelGemm(.none, .none, m: n, n: n, k: n, a: a.data, b: b.data, beta: 0, c: c.data) }
+        let run = { withPointers(a, b, c) { a, b, c in parallelGemm(.none, .none, m: n, n: n, k: n, a: a, b: b, beta: 0, c: c) } }
         run()  // warm-up
         let ms = median((0..<repeats).map { _ in milliseconds(run) })
         return 2 * Double(n) * Double(n) * Double(n) / ms / 1e6

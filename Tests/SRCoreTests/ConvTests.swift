@@ -164,7 +164,7 @@ final class ConvTests: XCTestCase {
             XCTAssertEqual(frozen.forward(input).toArray(), twin.forward(input).toArray(), "round \(round)")
             if round == 1 {
                 rng.fillUniform(frozenStore.value(frozen.weight), -1, 1)
-                store.value(twin.weight).data.update(from: frozenStore.value(frozen.weight).data, count: twin.weight.count)
+                store.value(twin.weight).update(from: frozenStore.value(frozen.weight))
                 frozenStore.valuesChanged()
             }
         }

@@ -49,15 +49,17 @@ public final class Conv2d: Layer {
         let output = Tensor(uninitializedShape: [g.batch, outChannels, g.outHeight, g.outWidth])  // every path writes all of it
         let biasPointer = bias.map { UnsafePointer(store.values + $0.offset) }
         let weightPointer = UnsafePointer(store.values + weight.offset)
-        switch kernel {
-        case .gemm:
-            if let u = frozenWinogradWeights(g) {
-                winogradConvForward(output: output.data, input: input.data, transformedWeight: u, bias: biasPointer, g)
-            } else {
-                convForward(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
+        withPointers(output, input) { y, x in
+            switch kernel {
+            case .gemm:
+                if let u = frozenWinogradWeights(g) {
+                    winogradConvForward(output: y, input: x, transformedWeight: u, bias: biasPointer, g)
+                } else {
+                    convForward(output: y, input: x, weight: weightPointer, bias: biasPointer, g)
+                }
+            case .reference:
+                convForwardReference(output: y, input: x, weight: weightPointer, bias: biasPointer, g)
             }
-        case .reference:
-            convForwardReference(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
         }
         self.input = mode.recordsForBackward ? input : nil
         return output
@@ -81,14 +83,15 @@ public final class Conv2d: Layer {
         let biasGrad = bias.flatMap { store.gradPointer($0) }
         let weightGrad = store.gradPointer(weight)
         let weightPointer = UnsafePointer(store.values + weight.offset)
-        switch kernel {
-        case .gemm:
-            convBackward(inputGrad: inputGrad?.data, weightGrad: weightGrad, biasGrad: biasGrad,
-                         outputGrad: outputGrad.data, input: input.data, weight: weightPointer, g)
-        case .reference:
-            convBackwardReference(inputGrad: inputGrad?.data, weightGrad: weightGrad,
-                                  biasGrad: biasGrad, outputGrad: outputGrad.data, input: input.data,
-                                  weight: weightPointer, g)
+        withPointers(optional: inputGrad, outputGrad, input) { dx, dy, x in
+            switch kernel {
+            case .gemm:
+                convBackward(inputGrad: dx, weightGrad: weightGrad, biasGrad: biasGrad,
+                             outputGrad: dy, input: x, weight: weightPointer, g)
+            case .reference:
+                convBackwardReference(inputGrad: dx, weightGrad: weightGrad, biasGrad: biasGrad,
+                                      outputGrad: dy, input: x, weight: weightPointer, g)
+            }
         }
         return inputGrad
     }
