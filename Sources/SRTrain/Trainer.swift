@@ -61,16 +61,18 @@ public final class Trainer {
         defer { run.finish() }
         var loop = LoopState(progress: run.start)
         defer { (profiledSeconds, profiledSteps) = (loop.profiledSeconds, loop.profiledSteps) }
-        while loop.progress.step < run.config.steps {
-            let result = try run.step(&loop)
-            if !result.skipped { run.networks.updateEMA(decay: run.config.ema) }
-            try run.log(result, loop)
-            let validationPSNR = try run.validateIfDue(&loop)
-            let signals = try run.agreeOnSignals()
-            try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
-            if run.stopIfAsked(signals, &loop) { break }
+        return try LayerProfiler.profiling(options.profile ? profile : nil) {
+            while loop.progress.step < run.config.steps {
+                let result = try run.step(&loop)
+                if !result.skipped { run.networks.updateEMA(decay: run.config.ema) }
+                try run.log(result, loop)
+                let validationPSNR = try run.validateIfDue(&loop)
+                let signals = try run.agreeOnSignals()
+                try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
+                if run.stopIfAsked(signals, &loop) { break }
+            }
+            return try run.end(&loop)
         }
-        return try run.end(&loop)
     }
 }
 
@@ -266,9 +268,7 @@ extension TrainingRun {
     /// wall time under `label` when profiling.
     private func outsideLayers<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
         guard options.profile else { return try body() }
-        LayerProfiler.active = nil
-        defer { LayerProfiler.active = profile }
-        return try profile.time(label, scope: "loop", body)
+        return try profile.time(label, scope: "loop") { try LayerProfiler.profiling(nil, body) }
     }
 }
 

@@ -8,12 +8,7 @@ import XCTest
 
 /// Runs `body` once on one thread and once with two (the kernels split work above ~65k floats).
 private func withEachThreadCount(_ body: () -> Void) {
-    let saved = BLASThreads.current
-    defer { BLASThreads.set(saved) }
-    for threads in [1, 2] {
-        BLASThreads.set(threads)
-        body()
-    }
+    for threads in [1, 2] { BLASThreads.withThreads(threads, body) }
 }
 
 private func random(_ shape: [Int], _ rng: inout SeededRandom, _ low: Float = -1, _ high: Float = 1) -> Tensor {
@@ -36,7 +31,7 @@ final class FastKernelTests: XCTestCase {
         let (n, c, plane) = (x.n, x.c, x.h * x.w)
         let z = Tensor(shape: x.shape), y = Tensor(shape: x.shape)
         let mean = Tensor(shape: [c]), invStd = Tensor(shape: [c])
-        withPointers(z, mean, invStd, x) { z, mean, invStd, x in withPointers(running.0, running.1, gamma, beta) { runningMean, runningVar, gamma, beta in
+        _ = withPointers(z, mean, invStd, x) { z, mean, invStd, x in withPointers(running.0, running.1, gamma, beta) { runningMean, runningVar, gamma, beta in
             batchNormForwardTrainingReference(output: z, mean: mean, invStd: invStd, runningMean: runningMean, runningVar: runningVar,
                                               input: x, gamma: gamma, beta: beta, batch: n, channels: c, plane: plane,
                                               eps: 1e-5, momentum: 0.1, reduce: reduce)
@@ -304,16 +299,13 @@ final class FastKernelTests: XCTestCase {
         var rng = SeededRandom(seed: 48)
         let count = 200_005, grads = random([count], &rng), start = random([count], &rng)
         var results: [[Float]] = []
-        let saved = BLASThreads.current
-        defer { BLASThreads.set(saved) }
-        for threads in [1, 2] {
-            BLASThreads.set(threads)
+        for threads in [1, 2] { BLASThreads.withThreads(threads) {
             let adam = Adam(parameterCount: count), values = start.copy()
             withPointers(values, grads) { values, grads in
                 for _ in 0..<3 { adam.update(values: values, grads: grads, learningRate: 1e-3) }
             }
             results.append(values.toArray())
-        }
+        } }
         XCTAssertEqual(results[0], results[1])
     }
 
