@@ -102,14 +102,16 @@ public final class Tensor {
                       store: viewedStore, generation: viewedGeneration)
     }
 
+    // A method's `self` lives until the method returns, so the element accessors below read
+    // the memory directly (no pointer leaves them).
     public subscript(index: Int) -> Float {
-        get { withUnsafePointer { $0[index] } }
-        set { withUnsafeMutablePointer { $0[index] = newValue } }
+        get { checkedStorage[index] }
+        set { checkedStorage[index] = newValue }
     }
 
-    public func toArray() -> [Float] { withUnsafePointer { Array(UnsafeBufferPointer(start: $0, count: count)) } }
+    public func toArray() -> [Float] { Array(UnsafeBufferPointer(start: checkedStorage, count: count)) }
 
-    public func fill(_ value: Float) { withUnsafeMutablePointer { $0.update(repeating: value, count: count) } }
+    public func fill(_ value: Float) { checkedStorage.update(repeating: value, count: count) }
 
     /// Overwrites every value with `source`'s (the same count).
     public func update(from source: Tensor) {
