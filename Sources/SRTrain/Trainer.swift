@@ -61,16 +61,18 @@ public final class Trainer {
         defer { run.finish() }
         var loop = LoopState(progress: run.start)
         defer { (profiledSeconds, profiledSteps) = (loop.profiledSeconds, loop.profiledSteps) }
-        while loop.progress.step < run.config.steps {
-            let result = try run.step(&loop)
-            if !result.skipped { run.networks.updateEMA(decay: run.config.ema) }
-            try run.log(result, loop)
-            let validationPSNR = try run.validateIfDue(&loop)
-            let signals = try run.agreeOnSignals()
-            try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
-            if run.stopIfAsked(signals, &loop) { break }
+        return try LayerProfiler.profiling(options.profile ? profile : nil) {
+            while loop.progress.step < run.config.steps {
+                let result = try run.step(&loop)
+                if !result.skipped { run.networks.updateEMA(decay: run.config.ema) }
+                try run.log(result, loop)
+                let validationPSNR = try run.validateIfDue(&loop)
+                let signals = try run.agreeOnSignals()
+                try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
+                if run.stopIfAsked(signals, &loop) { break }
+            }
+            return try run.end(&loop)
         }
-        return try run.end(&loop)
     }
 }
 
@@ -266,9 +268,7 @@ extension TrainingRun {
     /// wall time under `label` when profiling.
     private func outsideLayers<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
         guard options.profile else { return try body() }
-        LayerProfiler.active = nil
-        defer { LayerProfiler.active = profile }
-        return try profile.time(label, scope: "loop", body)
+        return try profile.time(label, scope: "loop") { try LayerProfiler.profiling(nil, body) }
     }
 }
 
@@ -322,11 +322,13 @@ public final class BicubicSkip {
         let out = Tensor(shape: [lr.n, lr.c, resizer.outHeight, resizer.outWidth])
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: resizer.outHeight * lr.w)
         defer { scratch.deallocate() }
-        for n in 0..<lr.n {
-            resizer.resize(lr.data + n * lr.c * lr.h * lr.w, out.data + n * lr.c * resizer.outHeight * resizer.outWidth,
-                           channels: lr.c, scratch: scratch)
+        withPointers(lr, out) { lrBatch, bicubicBatch in
+            for n in 0..<lr.n {
+                resizer.resize(lrBatch + n * lr.c * lr.h * lr.w, bicubicBatch + n * lr.c * resizer.outHeight * resizer.outWidth,
+                               channels: lr.c, scratch: scratch)
+            }
+            for i in 0..<out.count { bicubicBatch[i] = 2 * bicubicBatch[i] - 1 }
         }
-        for i in 0..<out.count { out[i] = 2 * out[i] - 1 }
         return out
     }
 }

@@ -83,20 +83,20 @@ public final class Upscaler {
             let x1 = min(core.x + core.w + margin, width), y1 = min(core.y + core.h + margin, height)
             let w = x1 - x0, h = y1 - y0
             let input = Tensor(shape: [1, 3, h, w])
-            lr.values.withUnsafeBufferPointer { source in
+            lr.values.withUnsafeBufferPointer { source in input.withUnsafeMutablePointer { tile in
                 for c in 0..<3 {
                     for row in 0..<h {
-                        (input.data + (c * h + row) * w).update(from: source.baseAddress! + c * width * height + (y0 + row) * width + x0, count: w)
+                        (tile + (c * h + row) * w).update(from: source.baseAddress! + c * width * height + (y0 + row) * width + x0, count: w)
                     }
                 }
-            }
+            } }
             let output = model.generator.forward(input, mode: .inference)  // (1, 3, h*s, w*s) in [-1,1]
             // The region this tile writes: core + blend on sides with a neighbour; linear ramps there.
             // (Weights are normalised by their sum at the end, so clamping at the edges is harmless.)
             let bx0 = max(core.x - blend, 0), by0 = max(core.y - blend, 0)
             let bx1 = min(core.x + core.w + blend, width), by1 = min(core.y + core.h + blend, height)
             let ow = w * s
-            withExtendedLifetime(output) {
+            output.withUnsafePointer { srTile in
                 for oy in (by0 * s)..<(by1 * s) {
                     let wy = Self.ramp(Float(oy) + 0.5, low: Float(by0 * s), high: Float(by1 * s),
                                        fadeIn: core.y == 0 ? 0 : Float(2 * blend * s), fadeOut: core.y + core.h == height ? 0 : Float(2 * blend * s))
@@ -107,7 +107,7 @@ public final class Upscaler {
                         let target = oy * outWidth + ox
                         let local = (oy - y0 * s) * ow + (ox - x0 * s)
                         weights[target] += weight
-                        for c in 0..<3 { sum[c * outPlane + target] += weight * output.data[c * h * s * ow + local] }
+                        for c in 0..<3 { sum[c * outPlane + target] += weight * srTile[c * h * s * ow + local] }
                     }
                 }
             }

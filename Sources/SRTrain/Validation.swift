@@ -85,12 +85,12 @@ public enum Validation {
         let scale = generator.config.scale
         let input = Tensor(shape: [1, 3, lr.height, lr.width], values: planar(lr))
         let output = generator.forward(input, mode: .inference)
-        if globalSkip {
-            let base = BicubicResizer(inHeight: lr.height, inWidth: lr.width, scale: Double(scale)).resize(planar(lr), channels: 3)
-            for i in 0..<output.count { output[i] += 2 * base[i] - 1 }
+        let base = globalSkip ? BicubicResizer(inHeight: lr.height, inWidth: lr.width, scale: Double(scale)).resize(planar(lr), channels: 3) : nil
+        return output.withUnsafeMutablePointer { sr in
+            if let base { for i in 0..<output.count { sr[i] += 2 * base[i] - 1 } }
+            for i in 0..<output.count { sr[i] = (sr[i] + 1) * 0.5 }
+            return image(sr, width: lr.width * scale, height: lr.height * scale)
         }
-        for i in 0..<output.count { output[i] = (output[i] + 1) * 0.5 }
-        return image(output.data, width: lr.width * scale, height: lr.height * scale)
     }
 
     /// Metrics of `generator` on `images`; SR results of the first `saveCount` go to `saveFolder`.
