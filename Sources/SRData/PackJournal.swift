@@ -91,6 +91,8 @@ struct PackJournal: Codable {
         // when the process is killed in it).
         let bytes = [UInt8]((try? encoder.encode(self)) ?? Data())
         let temporary = path + ".tmp"
+        PackTemporaries.shared.add(temporary)
+        defer { PackTemporaries.shared.remove(temporary) }
         let written: Bool = {
             guard let file = fopen(temporary, "wb") else { return false }
             let complete = fwrite(bytes, 1, bytes.count, file) == bytes.count

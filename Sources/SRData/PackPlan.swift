@@ -27,7 +27,7 @@ extension Packer {
                 skip(file, error.problem)
             }
         }
-        try checkOutputFolder(inputFiles: files)
+        try checkOutputFolder(inputFiles: files, warn: warn)
 
         // Validation first: whole images, held out among those large enough to train on, in a
         // seeded order; one that fails to decode is skipped and the next candidate takes its place.
@@ -76,8 +76,12 @@ extension Packer {
 
     private func listInput() throws -> [String] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: options.input, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: options.input, isDirectory: &isDirectory) else {
             throw DataError(options.input, "input folder not found", hint: "pass --input a folder of PNG or JPEG photos")
+        }
+        guard isDirectory.boolValue else {
+            throw DataError(options.input, "is a file, not a folder: pack reads every photo of a folder",
+                            hint: "pass --input the folder that holds the photos (put a single photo in a folder of its own)")
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: options.input).filter { name in
             var directory: ObjCBool = false
@@ -92,12 +96,18 @@ extension Packer {
 
     /// Refuses an output folder that holds anything but an earlier pack of this same dataset
     /// (complete, or interrupted with its journals).
-    private func checkOutputFolder(inputFiles: [String]) throws {
+    private func checkOutputFolder(inputFiles: [String], warn: (String) -> Void) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: options.output, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
                 throw DataError(options.output, "output exists and is not a folder", hint: "choose another --output")
             }
+            // Temporaries a killed pack left: this rank's own names only, never another file.
+            let journalTemporary = (PackJournal.path(self) as NSString).lastPathComponent + ".tmp"
+            let removed = PackTemporaries.removeLeftovers(in: options.output) { name in
+                isOwnShard(name) || name == journalTemporary || (options.rank == 0 && name == Manifest.fileName + ".tmp")
+            }
+            if !removed.isEmpty { warn("note: removed \(removed.count) temporary file(s) an interrupted pack left in \(options.output) (\(removed.prefix(3).joined(separator: ", ")))") }
             let entries = try FileManager.default.contentsOfDirectory(atPath: options.output)
             if entries.contains(Manifest.fileName) {
                 let existing = try? Manifest.load(directory: options.output)
@@ -138,7 +148,8 @@ extension Packer {
     func removeLeftovers(keeping shards: Set<String>) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: options.output)) ?? [] {
             let shard = name.hasPrefix("shard-") && name.contains("." + ShardFormat.fileExtension)
-            if PackJournal.isJournal(name) || (shard && !shards.contains(name)) || name.hasPrefix(Self.foundationTemporaryPrefix) {
+            if PackJournal.isJournal(name) || (shard && !shards.contains(name)) || name.hasPrefix(Self.foundationTemporaryPrefix)
+                || PackTemporaries.isPackTemporary(name).0 {
                 unlink(outputPath(name))
             }
         }
