@@ -27,7 +27,7 @@ extension Packer {
                 skip(file, error.problem)
             }
         }
-        try checkOutputFolder(inputFiles: files, warn: warn)
+        try checkOutputFolder(inputFiles: files)
 
         // Validation first: whole images, held out among those large enough to train on, in a
         // seeded order; one that fails to decode is skipped and the next candidate takes its place.
@@ -96,18 +96,12 @@ extension Packer {
 
     /// Refuses an output folder that holds anything but an earlier pack of this same dataset
     /// (complete, or interrupted with its journals).
-    private func checkOutputFolder(inputFiles: [String], warn: (String) -> Void) throws {
+    private func checkOutputFolder(inputFiles: [String]) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: options.output, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
                 throw DataError(options.output, "output exists and is not a folder", hint: "choose another --output")
             }
-            // Temporaries a killed pack left: this rank's own names only, never another file.
-            let journalTemporary = (PackJournal.path(self) as NSString).lastPathComponent + ".tmp"
-            let removed = PackTemporaries.removeLeftovers(in: options.output) { name in
-                isOwnShard(name) || name == journalTemporary || (options.rank == 0 && name == Manifest.fileName + ".tmp")
-            }
-            if !removed.isEmpty { warn("note: removed \(removed.count) temporary file(s) an interrupted pack left in \(options.output) (\(removed.prefix(3).joined(separator: ", ")))") }
             let entries = try FileManager.default.contentsOfDirectory(atPath: options.output)
             if entries.contains(Manifest.fileName) {
                 let existing = try? Manifest.load(directory: options.output)
