@@ -23,8 +23,10 @@ public struct TrainSummary: Sendable {
     public var seconds = 0.0
     public var lastValidation: ValidationResult?
     public var generatorPath = ""
-    /// The run stopped early on a signal (a checkpoint was written).
+    /// The run stopped early on a signal, before its last step (a checkpoint was written).
     public var stoppedBySignal = false
+    /// Whether the checkpoint written when the run stopped on a signal failed.
+    public var stopCheckpointFailed = false
 }
 
 /// How this invocation runs, beside the run's settings.
@@ -68,8 +70,11 @@ public final class Trainer {
                 try run.log(result, loop)
                 let validationPSNR = try run.validateIfDue(&loop)
                 let signals = try run.agreeOnSignals()
-                try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
-                if run.stopIfAsked(signals, &loop) { break }
+                let saved = try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
+                if run.stopIfAsked(signals, &loop) {
+                    loop.summary.stopCheckpointFailed = !saved
+                    break
+                }
             }
             return try run.end(&loop)
         }
@@ -128,16 +133,18 @@ extension TrainingRun {
         return result?.psnr
     }
 
-    func checkpointIfDue(_ progress: Progress, _ signals: AgreedSignals, validationPSNR: Double?) throws {
+    /// Returns false when a checkpoint was due and could not be written.
+    func checkpointIfDue(_ progress: Progress, _ signals: AgreedSignals, validationPSNR: Double?) throws -> Bool {
         let done = progress.step
-        guard done % config.checkpointEvery == 0 || done == config.steps || signals.stop || signals.checkpoint else { return }
+        guard done % config.checkpointEvery == 0 || done == config.steps || signals.stop || signals.checkpoint else { return true }
         let reason = signals.stop ? "signal" : done == config.steps ? "end" : signals.checkpoint ? "request" : "interval"
-        try outsideLayers("checkpoint") { try saveCheckpoint(progress, reason: reason, validationPSNR: validationPSNR) }
+        return try outsideLayers("checkpoint") { try saveCheckpoint(progress, reason: reason, validationPSNR: validationPSNR) }
     }
 
     /// True (after saying how to go on) when a signal asked the run to stop.
+    /// A signal during the last step changes nothing: the run is finished.
     func stopIfAsked(_ signals: AgreedSignals, _ loop: inout LoopState) -> Bool {
-        guard signals.stop else { return false }
+        guard signals.stop && loop.progress.step < config.steps else { return false }
         say("stopped by a signal after step \(loop.progress.step); continue with: srgan-dist train --resume --run \(runDirectory)")
         loop.summary.stoppedBySignal = true
         return true
@@ -153,7 +160,7 @@ extension TrainingRun {
         summary.steps = loop.progress.step
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if !summary.stoppedBySignal {
-            say(String(format: "done: %d steps in %@; generator -> %@", loop.progress.step, Trainer.duration(summary.seconds), summary.generatorPath))
+            say(String(format: "done: %ld steps in %@; generator -> %@", loop.progress.step, Trainer.duration(summary.seconds), summary.generatorPath))
         }
         return summary
     }
@@ -191,7 +198,7 @@ extension TrainingRun {
         let perStep = recent.reduce(0, +) / Double(max(recent.count, 1))
         let samplesPerSecond = Double(globalBatch) / perStep
         let eta = perStep * Double(config.steps - done)
-        var line = String(format: "%@ step %d/%d | content %.5f", config.phase.rawValue, done, config.steps, averaged[0])
+        var line = String(format: "%@ step %ld/%ld | content %.5f", config.phase.rawValue, done, config.steps, averaged[0])
         if config.tvWeight > 0 { line += String(format: " tv %.4g", averaged[5]) }
         if config.phase == .gan {
             line += String(format: " adv %.4f D %.4f | D(HR) %.3f D(SR) %.3f", averaged[1], averaged[2], averaged[3], averaged[4])
