@@ -35,6 +35,7 @@ struct Validate: ParsableCommand {
 
     func validate() throws {
         guard maxMegapixels > 0, maxMegapixels.isFinite else { throw ValidationError("--max-megapixels must be a positive number") }
+        guard tile == 0 || tile >= 8 else { throw ValidationError("--tile must be 0 (whole images) or at least 8 LR pixels") }
     }
 
     func run() throws {

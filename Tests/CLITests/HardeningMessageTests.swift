@@ -23,6 +23,11 @@ final class HardeningMessageTests: XCTestCase {
         let line = oneErrorLine(result)
         XCTAssertTrue(line.contains("\(images)/big.png: image is 400x300 = 120000 pixels, above the limit of 100000 pixels"), line)
         XCTAssertTrue(line.contains("HINT: raise --max-megapixels if the image is genuine"), line)
+        // Tiles narrower than twice the cross-fade band are refused up front (validate and upscale alike).
+        for command in [["validate", "--images", images], ["upscale", "--input", images, "--output", work + "/narrow-out"]] {
+            let narrow = try runSRGANDist([command[0], "--checkpoint", HardeningFixture.run, "--tile", "4"] + command.dropFirst())
+            XCTAssertTrue(oneErrorLine(narrow).contains("--tile must be 0 (whole images) or at least 8 LR pixels"), narrow.error)
+        }
     }
 
     func testPackSaysWhyNothingIsLeftToTrainOn() throws {
