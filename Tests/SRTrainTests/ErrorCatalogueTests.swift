@@ -21,7 +21,13 @@ final class ErrorCatalogueTests: XCTestCase {
     static let doc = "docs/troubleshooting.md"
     static let foreignSections: Set<String> = ["Open MPI"]
     /// Files whose typed errors must all be listed in the doc (the others are printed, not required).
-    static let coveredFiles: Set<String> = []
+    static let coveredFiles: Set<String> = Set([
+        "SRCore/Platform/KernelPath.swift", "SRData/JPEG.swift", "SRData/Manifest.swift", "SRData/PackJournal.swift",
+        "SRData/PackPlan.swift", "SRData/Packer.swift", "SRData/ShardFile.swift", "SRData/ShardWriter.swift",
+        "SRTrain/Checkpoint.swift", "SRTrain/Presets.swift", "SRTrain/Report/RunReport.swift", "SRTrain/TrainConfig.swift",
+        "SRTrain/TrainedModel.swift", "SRTrain/TrainerCheckpoints.swift", "SRTrain/TrainingRun.swift",
+        "srgan-dist/Train.swift", "srgan-dist/Upscale.swift",
+    ].map { "Sources/" + $0 })
 
     /// The code's text: literal segments of Sources/, lines of the scripts.
     static let corpus: [String] = {
@@ -98,13 +104,15 @@ struct DocEntry {
     static let cut = try! NSRegularExpression(pattern: #"(\.\.\.|\b(?!(?:"# + literalCapitals.joined(separator: "|")
                                               + #")\b)[A-Z][A-Z0-9_]*(x[A-Z]+)?(\.[a-z]+)?\b)(/[A-Za-z0-9_.*-]+)*"#)
 
+    /// What a piece is trimmed of, in the doc and in the code.
+    static let ends = CharacterSet.whitespaces.union(CharacterSet(charactersIn: ":.,;"))
+
     /// The pieces the code must hold, trimmed.
     var fragments: [String] {
         let whole = NSRange(text.startIndex..., in: text)
         var body = Self.prefix.stringByReplacingMatches(in: text, range: whole, withTemplate: "")
         body = Self.cut.stringByReplacingMatches(in: body, range: NSRange(body.startIndex..., in: body), withTemplate: "\u{1}")
-        let ends = CharacterSet.whitespaces.union(CharacterSet(charactersIn: ":.,;"))
-        return body.split(separator: "\u{1}").map { $0.trimmingCharacters(in: ends) }.filter { !$0.isEmpty }
+        return body.split(separator: "\u{1}").map { $0.trimmingCharacters(in: Self.ends) }.filter { !$0.isEmpty }
     }
 
     static func all(in doc: String, skipping foreign: Set<String>) -> [DocEntry] {

@@ -230,7 +230,7 @@ struct ErrorSite {
 
     static func site(file: String, line: Int, type: String, _ arguments: [Argument]) -> ErrorSite {
         let pieces = { (literal: Literal?) in
-            (literal?.segments ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.count >= 10 }
+            (literal?.segments ?? []).map { $0.trimmingCharacters(in: DocEntry.ends) }.filter { $0.count >= 10 }
         }
         if type == "KernelPathError" {
             let whole = arguments.first?.leadingLiteral?.segments.joined(separator: "\u{1}") ?? ""
