@@ -71,6 +71,25 @@ final class ErrorCatalogueTests: XCTestCase {
               + computed.map(\.place).joined(separator: ", "))
     }
 
+    /// The scripts' own error lines: an `echo "...error: ..."` or a `netns_fail "..."` (which
+    /// prints its one argument, `echo "error: $1"`) carries its HINT in the same text. launch_fail and the fail
+    /// functions of cluster/ take the hint as an argument of its own and always print one.
+    func testEveryScriptErrorHasAHint() throws {
+        var checked = 0
+        for folder in ["scripts", "cluster", "launch"] {
+            for file in SourceText.files(under: folder, endingWith: [".sh", ".sbatch"]) {
+                for (number, line) in try SourceText.read(file).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                where line.contains("netns_fail \"") || (line.contains("echo \"") && line.contains("error: ")
+                                                          && !line.contains("error: $1\"")) {  // netns_fail's own echo
+                    checked += 1
+                    XCTAssert(line.contains("HINT: "), "\(file):\(number + 1): an error without a HINT. HINT: end it with '. HINT: what to do'")
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 5, "no error lines found in the scripts")
+        print("ErrorCatalogue: \(checked) script error lines")
+    }
+
     func testEveryTypedErrorIsListed() throws {
         let entries = try DocEntry.all(in: SourceText.read(Self.doc), skipping: Self.foreignSections)
         let fragments = entries.flatMap(\.fragments).filter { $0.count >= 10 }
