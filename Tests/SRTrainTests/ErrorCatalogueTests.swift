@@ -11,8 +11,14 @@
 // each piece is trimmed of spaces and of : . , ; at its ends. Every piece of 10 or more
 // characters must appear whole in one string literal of Sources/ (between its interpolations;
 // literals joined by `+` count as one; C literals of the C shims too) or in one line of a script
-// in scripts/, cluster/ or launch/ (between its $ expansions). Tables under the heading "Open MPI" quote Open MPI and
-// Slurm, not srgan-dist, and are not checked.
+// in scripts/, cluster/ or launch/ (between its $ expansions). Tables under the heading
+// "Open MPI" quote Open MPI and Slurm, not srgan-dist, and are not checked.
+//
+// The other direction: every construction of DataError, ModelFileError, ConfigurationError or
+// KernelPathError in Sources/ passes a non-empty hint (a literal; a hint passed on from a
+// variable is counted and printed), every one whose message is written there as a literal has
+// a piece of 10+ characters (trimmed the same way) that some entry's piece lies in, and the
+// scripts' own error lines carry a HINT.
 
 import Foundation
 import XCTest
@@ -20,7 +26,6 @@ import XCTest
 final class ErrorCatalogueTests: XCTestCase {
     static let doc = "docs/troubleshooting.md"
     static let foreignSections: Set<String> = ["Open MPI"]
-    /// Files whose typed errors must all be listed in the doc (the others are printed, not required).
 
     /// The code's text: literal segments of Sources/, lines of the scripts.
     static let corpus: [String] = {
@@ -72,8 +77,8 @@ final class ErrorCatalogueTests: XCTestCase {
     }
 
     /// The scripts' own error lines: an `echo "...error: ..."` or a `netns_fail "..."` (which
-    /// prints its one argument, `echo "error: $1"`) carries its HINT in the same text. launch_fail and the fail
-    /// functions of cluster/ take the hint as an argument of its own and always print one.
+    /// prints its one argument, `echo "error: $1"`) carries its HINT in the same text. launch_fail
+    /// and the fail functions of cluster/ take the hint as an argument of its own and print it.
     func testEveryScriptErrorHasAHint() throws {
         var checked = 0
         for folder in ["scripts", "cluster", "launch"] {
