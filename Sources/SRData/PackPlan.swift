@@ -43,7 +43,7 @@ extension Packer {
                 let (file, header) = plan.headers[i]
                 do {
                     let (image, _) = try ImageFile.read(inputPath(file), maxPixels: maxPixels)
-                    if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: "") }
+                    if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: Self.grayHint) }
                     let name = ((file as NSString).deletingPathExtension as NSString).appendingPathExtension("png")!
                     if options.rank == 0 {
                         // Whole-image packs validate on what they train on: the S x S resized square.

@@ -262,7 +262,7 @@ public final class Packer {
 
     private func cut(_ file: String) throws -> [UInt8] {
         let (image, _) = try ImageFile.read(inputPath(file), maxPixels: options.maxMegapixels * 1_000_000)
-        if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: "") }
+        if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: Self.grayHint) }
         let p = options.patchSize
         var corners: [(Int, Int)] = []
         switch options.sampling {
@@ -287,6 +287,7 @@ public final class Packer {
     }
 
     static let grayReason = "grayscale (all pixels R = G = B): no colour target, left out by --skip-gray"
+    static let grayHint = "pack without --skip-gray to keep gray photos (an SR run can use them)"
 
     /// FNV-1a of the file name.
     static func nameHash(_ name: String) -> UInt64 {

@@ -158,6 +158,6 @@ netns_rate_bits() {
         mbit) echo $((number * 1000000)) ;;
         kbit) echo $((number * 1000)) ;;
         bit|"") echo "$number" ;;
-        *) netns_fail "rate '$rate': use a number and gbit, mbit or kbit (e.g. 10gbit)" ;;
+        *) netns_fail "rate '$rate' is not a link rate. HINT: use a number and gbit, mbit or kbit (e.g. 10gbit)" ;;
     esac
 }
