@@ -30,3 +30,14 @@ for isa in avx2 baseline; do
 done
 echo "test: the numeric suites with OPENBLAS_CORETYPE=Prescott"
 OPENBLAS_CORETYPE=Prescott swift test -c release --skip-build --disable-swift-testing --filter "$numeric"
+# The unit suites once more in a build instrumented by AddressSanitizer, in its own scratch path:
+# a read or write of freed or out-of-bounds memory, or a double free, stops the run with ASan's
+# report. In this build TensorMemory keeps no released buffers for reuse, so ASan sees every free.
+# The end-to-end CLITests are left out (they run the release binary, tested above). Leak checking
+# is off: swift-corelibs-xctest keeps a weak reference made in awaitUsingExpectation, and through
+# it every test case object, until exit, so LeakSanitizer reports XCTest's whole test graph
+# (checked 2026-12-02: all 56 reports lead back to it).
+echo "test: the unit suites under AddressSanitizer"
+swift build -c release --build-tests --sanitize=address --scratch-path .build-asan
+ASAN_OPTIONS=detect_leaks=0 swift test -c release --skip-build --disable-swift-testing --sanitize=address \
+    --scratch-path .build-asan --filter "SRCoreTests|SRModelsTests|SRDataTests|SRTrainTests|CEdgesTests"

@@ -263,4 +263,101 @@ int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32
                                message, message_size);
 }
 
+struct srpng_row_writer {
+    srpng_errors errors;  // the message buffer of the call in progress
+    FILE *file;
+    png_structp png;
+    png_infop info;
+    size_t row_bytes;
+    uint32_t height;
+    uint32_t written;
+    int failed;
+};
+
+srpng_row_writer *srpng_row_writer_open(const char *path, uint32_t width, uint32_t height,
+                                        int bit_depth, int color_type,
+                                        char *message, size_t message_size) {
+    if ((bit_depth != 8 && bit_depth != 16) ||
+        (color_type != PNG_COLOR_TYPE_GRAY && color_type != PNG_COLOR_TYPE_RGB)) {
+        set_message(message, message_size, "unsupported bit depth or colour type for row writing");
+        return NULL;
+    }
+    srpng_row_writer *writer = calloc(1, sizeof(srpng_row_writer));
+    if (writer == NULL) {
+        set_message(message, message_size, "out of memory creating the PNG writer");
+        return NULL;
+    }
+    writer->errors.message = message;
+    writer->errors.message_size = message_size;
+    writer->row_bytes = (size_t)width * channels_of(color_type) * (bit_depth / 8);
+    writer->height = height;
+    writer->file = fopen(path, "wb");
+    if (writer->file == NULL) {
+        set_message(message, message_size, "cannot open file for writing");
+        free(writer);
+        return NULL;
+    }
+    writer->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &writer->errors, on_error, on_warning);
+    if (writer->png != NULL) writer->info = png_create_info_struct(writer->png);
+    if (writer->png == NULL || writer->info == NULL) {
+        set_message(message, message_size, "out of memory creating the PNG writer");
+        writer->failed = 1;
+        srpng_row_writer_close(writer, NULL, 0);
+        return NULL;
+    }
+    if (setjmp(png_jmpbuf(writer->png)) != 0) {
+        writer->failed = 1;
+        srpng_row_writer_close(writer, NULL, 0);
+        return NULL;
+    }
+    png_init_io(writer->png, writer->file);
+    png_set_IHDR(writer->png, writer->info, width, height, bit_depth, color_type, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(writer->png, writer->info);
+    if (bit_depth == 16) png_set_swap(writer->png);  // native little-endian -> PNG big-endian
+    return writer;
+}
+
+int srpng_row_writer_write(srpng_row_writer *writer, const void *rows, uint32_t count,
+                           char *message, size_t message_size) {
+    writer->errors.message = message;
+    writer->errors.message_size = message_size;
+    if (writer->failed || count > writer->height - writer->written) {
+        set_message(message, message_size, writer->failed ? "the PNG writer failed earlier" : "more rows than the image has");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(writer->png)) != 0) {
+        writer->failed = 1;
+        return -1;
+    }
+    for (uint32_t y = 0; y < count; y++) {
+        png_write_row(writer->png, (png_const_bytep)((const uint8_t *)rows + (size_t)y * writer->row_bytes));
+    }
+    writer->written += count;
+    return 0;
+}
+
+int srpng_row_writer_close(srpng_row_writer *writer, char *message, size_t message_size) {
+    writer->errors.message = message;
+    writer->errors.message_size = message_size;
+    int status = -1;
+    if (!writer->failed && writer->written != writer->height) {
+        set_message(message, message_size, "the image was not written to its last row");
+    } else if (!writer->failed) {
+        if (setjmp(png_jmpbuf(writer->png)) == 0) {
+            png_write_end(writer->png, NULL);
+            status = 0;
+        }
+    }
+    if (writer->png != NULL) {
+        png_destroy_write_struct(&writer->png, writer->info != NULL ? &writer->info : NULL);
+    }
+    if (writer->file != NULL && fclose(writer->file) != 0 && status == 0) {
+        set_message(message, message_size, "error closing the file (disk full?)");
+        status = -1;
+    }
+    free(writer);
+    return status;
+}
+
 void srpng_free(uint8_t *pixels) { free(pixels); }

@@ -8,9 +8,9 @@ public enum Loss {
     /// chunks split over the available threads (`mseReference` is the plain loop).
     public static func mse(prediction: Tensor, target: Tensor, grad: Tensor?, gradScale: Float = 1) -> Float {
         precondition(prediction.shape == target.shape, "MSE of \(prediction) against \(target)")
-        let count = prediction.count, p = prediction.data, t = target.data, g = grad?.data
+        let count = prediction.count
         let k = 2 * gradScale / Float(count)
-        let sum = chunkedSum(count, work: 3 * count) { range in
+        let sum = withPointers(optional: grad, prediction, target) { g, p, t in chunkedSum(count, work: 3 * count) { range in
             var accumulator = FloatBlock(), i = range.lowerBound
             let end = range.lowerBound + blockedEnd(range.count)
             while i < end {
@@ -26,16 +26,16 @@ public enum Loss {
                 g?[j] = k * d
             }
             return sum
-        }
-        return withExtendedLifetime((prediction, target, grad)) { Float(sum / Double(count)) }
+        } }
+        return Float(sum / Double(count))
     }
 
     /// mean|prediction - target|; grad = sign(prediction - target) / count (0 where equal).
     public static func l1(prediction: Tensor, target: Tensor, grad: Tensor?, gradScale: Float = 1) -> Float {
         precondition(prediction.shape == target.shape, "L1 of \(prediction) against \(target)")
-        let count = prediction.count, p = prediction.data, t = target.data, g = grad?.data
+        let count = prediction.count
         let k = gradScale / Float(count)
-        let sum = chunkedSum(count, work: 3 * count) { range in
+        let sum = withPointers(optional: grad, prediction, target) { g, p, t in chunkedSum(count, work: 3 * count) { range in
             var accumulator = FloatBlock(), i = range.lowerBound
             let end = range.lowerBound + blockedEnd(range.count)
             let zero = FloatBlock()
@@ -55,8 +55,8 @@ public enum Loss {
                 g?[j] = d > 0 ? k : (d < 0 ? -k : 0)
             }
             return sum
-        }
-        return withExtendedLifetime((prediction, target, grad)) { Float(sum / Double(count)) }
+        } }
+        return Float(sum / Double(count))
     }
 
     /// Binary cross-entropy on logits against targets in [0,1], in the stable form
@@ -69,7 +69,7 @@ public enum Loss {
         for i in 0..<count {
             let x = Double(logits[i]), t = Double(targets[i])
             sum += max(x, 0) - x * t + log1p(exp(-abs(x)))
-            grad?.data[i] = k * (stableSigmoid(logits[i]) - targets[i])
+            grad?[i] = k * (stableSigmoid(logits[i]) - targets[i])
         }
         return Float(sum / Double(count))
     }
@@ -90,7 +90,7 @@ public enum Loss {
         for i in 0..<count {
             let d = prediction[i] - target[i]
             sum += Double(d) * Double(d)
-            grad?.data[i] = k * d
+            grad?[i] = k * d
         }
         return Float(sum / Double(count))
     }
@@ -103,7 +103,7 @@ public enum Loss {
         for i in 0..<count {
             let d = prediction[i] - target[i]
             sum += Double(abs(d))
-            grad?.data[i] = d > 0 ? k : (d < 0 ? -k : 0)
+            grad?[i] = d > 0 ? k : (d < 0 ? -k : 0)
         }
         return Float(sum / Double(count))
     }

@@ -5,6 +5,10 @@
 //
 // Layers register their parameters while the network is built (the buffers grow then); after
 // that, layers reach their slices through `ParameterSlot.offset`, never through cached pointers.
+// The buffers move when a registration grows them and when `swapValues` exchanges the values
+// (Adam's kept-previous update, every GAN step). What is enforced: a tensor view from `value(_:)`
+// or `grad(_:)` remembers `generation`, and every access to it after the buffers moved stops
+// the program with a precondition failure instead of reading freed or swapped-out memory.
 
 public struct ParameterSlot: Equatable, Sendable {
     public let name: String
@@ -34,6 +38,9 @@ public final class ParameterStore {
     /// model file loaded): a layer that keeps something derived from a frozen store's values (the
     /// Winograd transform of VGG19's weights) compares it with the version it was made from.
     public private(set) var version = 0
+    /// Bumped whenever `values` or `grads` moves to another buffer (a registration that grows
+    /// them, `swapValues`): views made before are stale, and Tensor checks this on each access.
+    public private(set) var generation = 0
     private var gradientsOn = true
     private var capacity: Int = 0
     private var slotByName: [String: Int] = [:]
@@ -56,6 +63,7 @@ public final class ParameterStore {
     public func swapValues(with other: inout UnsafeMutablePointer<Float>) {
         swap(&values, &other)
         capacity = count
+        generation &+= 1
     }
 
     /// Tells the layers that cache derived values that `values` were written (see `version`).
@@ -89,21 +97,22 @@ public final class ParameterStore {
             grads = newGrads
         }
         capacity = newCapacity
+        generation &+= 1
     }
 
     public func slot(named name: String) -> ParameterSlot? {
         slotByName[name].map { layout[$0] }
     }
 
-    /// A tensor view of the parameter's values (valid while no parameter is registered).
+    /// A tensor view of the parameter's values (valid until the buffers move: see `generation`).
     public func value(_ slot: ParameterSlot) -> Tensor {
-        Tensor(viewOf: values + slot.offset, shape: slot.shape, owner: self)
+        Tensor(viewOf: values + slot.offset, shape: slot.shape, owner: self, store: self, generation: generation)
     }
 
     /// A tensor view of the parameter's gradient (trainable stores only).
     public func grad(_ slot: ParameterSlot) -> Tensor {
         precondition(trainable, "\(slot.name) belongs to a frozen store: it has no gradients")
-        return Tensor(viewOf: grads + slot.offset, shape: slot.shape, owner: self)
+        return Tensor(viewOf: grads + slot.offset, shape: slot.shape, owner: self, store: self, generation: generation)
     }
 
     public func zeroGrads() {

@@ -50,6 +50,8 @@ public struct SeededRandom: RandomNumberGenerator {
     }
 
     public mutating func fillUniform(_ tensor: Tensor, _ low: Float, _ high: Float) {
-        for i in 0..<tensor.count { tensor[i] = uniform(low, high) }
+        tensor.withUnsafeMutablePointer { values in
+            for i in 0..<tensor.count { values[i] = uniform(low, high) }
+        }
     }
 }

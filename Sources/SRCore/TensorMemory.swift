@@ -3,7 +3,9 @@
 // (above 32 MB always), which the kernel zero-fills on first touch, one page fault per 4 KB
 // (about 5% of a GAN step). Released buffers of at least `minimumFloats` are kept on free lists by
 // exact size, up to `limitBytes` in all, and handed out again; `drain()` gives them back to the
-// system, for when the sizes change (rank 0's validation on whole images).
+// system, for when the sizes change (rank 0's validation on whole images). A build instrumented
+// by AddressSanitizer keeps nothing (`pooling` is false): every release frees at once, so ASan
+// reports a read of a released tensor's memory instead of it landing in a recycled buffer.
 
 import CKernels
 import Foundation
@@ -14,15 +16,18 @@ public enum TensorMemory {
     /// The most memory kept for reuse; beyond it released buffers are freed.
     public static let limitBytes = 1 << 30
 
+    /// False in a build instrumented by AddressSanitizer (`swift build --sanitize=address`).
+    public static let pooling = sr_address_sanitizer_active() == 0
+
     private static let pool = BufferPool()
 
     static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count >= minimumFloats, let recycled = pool.take(count) { return recycled }
+        if count >= minimumFloats, pooling, let recycled = pool.take(count) { return recycled }
         return .allocate(capacity: count)
     }
 
     static func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        if count >= minimumFloats, pool.keep(pointer, count: count, limitBytes: limitBytes) { return }
+        if count >= minimumFloats, pooling, pool.keep(pointer, count: count, limitBytes: limitBytes) { return }
         pointer.deallocate()
     }
 

@@ -13,8 +13,8 @@ extension Loss {
         let height = image.h, width = image.w, plane = height * width
         let k = 2 * gradScale / Float(image.n)
         var sum = 0.0
-        let x = image.data, g = grad?.data
-        for p in 0..<(image.n * image.c) {
+        let planes = image.n * image.c
+        withPointers(optional: grad, image) { g, x in for p in 0..<planes {
             let base = p * plane
             for y in 0..<height {
                 let row = base + y * width
@@ -38,7 +38,7 @@ extension Loss {
                     }
                 }
             }
-        }
-        return withExtendedLifetime((image, grad)) { Float(sum / Double(image.n)) }
+        } }
+        return Float(sum / Double(image.n))
     }
 }

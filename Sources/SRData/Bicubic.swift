@@ -79,15 +79,24 @@ public struct BicubicResizer: Sendable {
     /// outHeight x inWidth floats.
     public func resize(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, channels: Int,
                        scratch: UnsafeMutablePointer<Float>) {
+        resize(input, rows: 0..<outHeight, output, channels: channels, scratch: scratch)
+    }
+
+    /// Output rows `band` only (a band of a large result, the same values as the whole resize):
+    /// input (C, inHeight, inWidth) -> output (C, band.count, outWidth); `scratch` needs
+    /// band.count x inWidth floats.
+    public func resize(_ input: UnsafePointer<Float>, rows band: Range<Int>, _ output: UnsafeMutablePointer<Float>, channels: Int,
+                       scratch: UnsafeMutablePointer<Float>) {
+        let bandRows = band.count
         rows.indices.withUnsafeBufferPointer { rowIndex in
             rows.weights.withUnsafeBufferPointer { rowWeight in
                 columns.indices.withUnsafeBufferPointer { columnIndex in
                     columns.weights.withUnsafeBufferPointer { columnWeight in
                         for c in 0..<channels {
                             let source = input + c * inHeight * inWidth
-                            // Height first: scratch (outHeight, inWidth).
-                            for y in 0..<outHeight {
-                                let target = scratch + y * inWidth
+                            // Height first: scratch (band rows, inWidth).
+                            for y in band {
+                                let target = scratch + (y - band.lowerBound) * inWidth
                                 target.update(repeating: 0, count: inWidth)
                                 for t in 0..<rows.taps {
                                     let weight = rowWeight[y * rows.taps + t]
@@ -96,9 +105,9 @@ public struct BicubicResizer: Sendable {
                                     for x in 0..<inWidth { target[x] += weight * line[x] }
                                 }
                             }
-                            // Then the width: output (outHeight, outWidth).
-                            let plane = output + c * outHeight * outWidth
-                            for y in 0..<outHeight {
+                            // Then the width: output (band rows, outWidth).
+                            let plane = output + c * bandRows * outWidth
+                            for y in 0..<bandRows {
                                 let line = scratch + y * inWidth
                                 for x in 0..<outWidth {
                                     var sum: Float = 0

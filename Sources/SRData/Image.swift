@@ -62,7 +62,11 @@ public enum PNG {
 
     /// The error of a failed decode, from the reader's message.
     static func readFailure(_ path: String, _ message: [CChar]) -> DataError {
-        let text = String(cString: message)
+        var text = String(cString: message)
+        if text == "Read Error" {  // libpng's words for a file that ends early
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            text = "truncated: the file ends\(size.map { " at byte \($0)" } ?? "") before its image data does"
+        }
         let hint = text.contains("above the limit")
             ? "raise the pixel limit (--max-megapixels) if the image is genuine, or remove it"
             : "the file is not a PNG or is damaged; re-export it or remove it"

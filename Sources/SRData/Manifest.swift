@@ -113,6 +113,11 @@ public struct Manifest: Codable, Equatable, Sendable {
         case totalPatches = "total_patches"
     }
 
+    /// The keys whose values are integers (for naming the one that is not).
+    static let integerKeys: Set<String> = ["version", "channels", "patch_size", "stride", "crops_per_image", "seed", "shard_bytes",
+                                           "patches_per_block", "validation_images", "max_megapixels", "total_patches", "patches",
+                                           "blocks", "bytes", "width", "height", "bit_depth", "color_type"]
+
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -123,19 +128,37 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     public static func load(directory: String) throws -> Manifest {
         let path = (directory as NSString).appendingPathComponent(fileName)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw DataError(directory, "no such folder", hint: "check the path, or pack photos into it with 'srgan-dist pack --input PHOTOS --output \(directory)'")
+        }
+        guard isDirectory.boolValue else {
+            throw DataError(directory, "is a file, not a packed dataset folder", hint: "pass the folder 'srgan-dist pack --output' wrote")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError(path, "no manifest: this folder holds no complete packed dataset",
-                            hint: "pack it with 'srgan-dist pack --input PHOTOS --output \(directory)'; an interrupted pack writes no manifest")
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            if entries.contains(where: { $0.hasPrefix("pack-journal-") }) {
+                throw DataError(path, "no manifest: the pack into this folder was interrupted",
+                                hint: "finish it with 'srgan-dist pack --input PHOTOS --output \(directory) --resume' (same photos and options)")
+            }
+            throw DataError(path, "no manifest: this folder holds no packed dataset",
+                            hint: "pass the folder 'srgan-dist pack --output' wrote, or pack photos into it with 'srgan-dist pack --input PHOTOS --output \(directory)'")
         }
         let manifest: Manifest
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        } catch let error as DecodingError {
+            let reason = JSONIntegerFields.firstNonInteger(in: data, keys: integerKeys) ?? error.keyAndReason
+            throw DataError(path, "not a valid manifest: \(reason)", hint: "pack the dataset again")
         } catch {
-            throw DataError(path, "not a valid manifest (\(error))", hint: "pack the dataset again")
+            throw DataError(path, "not a valid manifest (\(error.localizedDescription))", hint: "pack the dataset again")
         }
         guard manifest.format == formatName, manifest.version == Int(ShardFormat.version) else {
             throw DataError(path, "format '\(manifest.format)' version \(manifest.version); this build reads '\(formatName)' version \(ShardFormat.version)",
                             hint: "pack the dataset again with this version of srgan-dist")
+        }
+        if let problem = manifest.problem {
+            throw DataError(path, "damaged or edited manifest: \(problem)", hint: "pack the dataset again (or restore index.json from a copy)")
         }
         return manifest
     }

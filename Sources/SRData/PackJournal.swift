@@ -67,7 +67,17 @@ struct PackJournal: Codable {
         // A manifest of an earlier pack of the same dataset goes first: while shards are replaced
         // the folder is an interrupted pack, never a manifest over missing shards.
         if options.rank == 0 { unlink(packer.outputPath(Manifest.fileName)) }
+        // This rank's shard files the journal does not list, and temporaries a killed pack left
+        // (this rank's own names only, never another file).
         let keep = Set(journal.part.shards.map(\.file))
+        let journalTemporary = (path as NSString).lastPathComponent + ".tmp"
+        let removed = PackTemporaries.removeLeftovers(in: options.output) { name in
+            name == journalTemporary || (options.rank == 0 && name == Manifest.fileName + ".tmp")
+                || (packer.isOwnShard(name) && !keep.contains(name))
+        }
+        if !removed.isEmpty {
+            warn("note: removed \(removed.count) temporary file(s) an interrupted pack left in \(options.output) (\(removed.prefix(3).joined(separator: ", ")))")
+        }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: options.output)) ?? [] where packer.isOwnShard(name) && !keep.contains(name) {
             unlink(packer.outputPath(name))
         }
@@ -91,6 +101,8 @@ struct PackJournal: Codable {
         // when the process is killed in it).
         let bytes = [UInt8]((try? encoder.encode(self)) ?? Data())
         let temporary = path + ".tmp"
+        PackTemporaries.shared.add(temporary)
+        defer { PackTemporaries.shared.remove(temporary) }
         let written: Bool = {
             guard let file = fopen(temporary, "wb") else { return false }
             let complete = fwrite(bytes, 1, bytes.count, file) == bytes.count

@@ -76,8 +76,12 @@ extension Packer {
 
     private func listInput() throws -> [String] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: options.input, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: options.input, isDirectory: &isDirectory) else {
             throw DataError(options.input, "input folder not found", hint: "pass --input a folder of PNG or JPEG photos")
+        }
+        guard isDirectory.boolValue else {
+            throw DataError(options.input, "is a file, not a folder: pack reads every photo of a folder",
+                            hint: "pass --input the folder that holds the photos (put a single photo in a folder of its own)")
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: options.input).filter { name in
             var directory: ObjCBool = false
@@ -138,7 +142,8 @@ extension Packer {
     func removeLeftovers(keeping shards: Set<String>) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: options.output)) ?? [] {
             let shard = name.hasPrefix("shard-") && name.contains("." + ShardFormat.fileExtension)
-            if PackJournal.isJournal(name) || (shard && !shards.contains(name)) || name.hasPrefix(Self.foundationTemporaryPrefix) {
+            if PackJournal.isJournal(name) || (shard && !shards.contains(name)) || name.hasPrefix(Self.foundationTemporaryPrefix)
+                || PackTemporaries.isPackTemporary(name).0 {
                 unlink(outputPath(name))
             }
         }

@@ -205,13 +205,12 @@ public final class Packer {
         let skipped = (plan.skipped + ordered.flatMap(\.skipped)).sorted { $0.file < $1.file }
         let manifest = Manifest(parameters: options.parameters, totalPatches: shards.reduce(0) { $0 + $1.patches },
                                 shards: shards, sources: sources, skipped: skipped, validation: plan.validationFiles)
-        guard manifest.totalPatches > 0 else {
-            throw DataError(options.input, "no training patches: \(plan.training.count) usable images, \(skipped.count) skipped",
-                            hint: "give a folder of PNG or JPEG photos at least \(options.patchSize) pixels on each side, or a smaller --patch-size")
-        }
+        guard manifest.totalPatches > 0 else { throw noTrainingPatches(plan, skipped: skipped) }
         let manifestPath = outputPath(Manifest.fileName)
         do {
             let data = try manifest.encoded()
+            PackTemporaries.shared.add(manifestPath + ".tmp")
+            defer { PackTemporaries.shared.remove(manifestPath + ".tmp") }
             try data.write(to: URL(fileURLWithPath: manifestPath + ".tmp"))
             guard rename(manifestPath + ".tmp", manifestPath) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
@@ -222,6 +221,20 @@ public final class Packer {
                            decodedBytes: plan.validationBytes + ordered.reduce(0) { $0 + $1.decodedBytes },
                            seconds: ordered.map(\.seconds).max() ?? 0, peakResidentBytes: ordered.map(\.peakResidentBytes),
                            resumedShards: ordered.reduce(0) { $0 + $1.resumedShards })
+    }
+
+    /// Why a pack has nothing to train on, with the files that were left out and why.
+    func noTrainingPatches(_ plan: PackPlan, skipped: [ManifestSkip]) -> DataError {
+        let named = skipped.prefix(3).map { "\($0.file): \($0.reason)" }.joined(separator: "; ") + (skipped.count > 3 ? "; ..." : "")
+        if plan.training.isEmpty && !plan.validationFiles.isEmpty {
+            return DataError(options.input, "no training images left: all \(plan.validationFiles.count) usable image(s) were held out for validation (--val-images \(options.validationImages))"
+                             + (skipped.isEmpty ? "" : "; \(skipped.count) skipped (\(named))"),
+                             hint: "lower --val-images below \(plan.validationFiles.count), or add photos")
+        }
+        let tooSmall = skipped.contains { $0.reason.contains("smaller than a") }
+        return DataError(options.input, "no training patches: \(plan.training.count) usable image(s), \(skipped.count) skipped" + (skipped.isEmpty ? "" : " (\(named))"),
+                         hint: tooSmall ? "give photos at least \(options.patchSize) pixels on each side, or a smaller --patch-size"
+                             : "give a folder of PNG or JPEG photos at least \(options.patchSize) pixels on each side")
     }
 
     /// This rank's contiguous range of the training images.

@@ -112,30 +112,33 @@ public final class BatchMaker {
         let colourLR = options.lightnessLR ? Tensor(shape: [3, lrSide, lrSide]) : nil
         var indices: [Int] = [], transforms: [Int] = []
         let first = position.offset + options.rank * b
-        for i in 0..<b {
-            let item = first + i
-            let patch = Int(permutation(item / n)[item % n])
-            let t = transform(item)
-            indices.append(patch)
-            transforms.append(t)
-            let (shard, block, within) = dataset.locate(patch)
-            let bytes = try blockBytes(shard, block)
-            let patchBytes = p * p * 3
-            bytes.withUnsafeBufferPointer { source in
-                planar.withUnsafeMutableBufferPointer { target in
-                    Dihedral.toPlanar(source.baseAddress! + within * patchBytes, side: p, transform: t, into: target.baseAddress!)
+        // colourLR (3,lrSide,lrSide) is the colour LR of one patch when the network sees its lightness only.
+        try withPointers(optional: colourLR, hr, lr) { colourLR, hrBatch, lrBatch in
+            for i in 0..<b {
+                let item = first + i
+                let patch = Int(permutation(item / n)[item % n])
+                let t = transform(item)
+                indices.append(patch)
+                transforms.append(t)
+                let (shard, block, within) = dataset.locate(patch)
+                let bytes = try blockBytes(shard, block)
+                let patchBytes = p * p * 3
+                bytes.withUnsafeBufferPointer { source in
+                    planar.withUnsafeMutableBufferPointer { target in
+                        Dihedral.toPlanar(source.baseAddress! + within * patchBytes, side: p, transform: t, into: target.baseAddress!)
+                    }
                 }
+                // LR from the [0,1] HR (bicubic overshoots, so it is clamped); then HR to [-1,1].
+                let lrTarget = colourLR ?? lrBatch + i * 3 * lrPlane
+                planar.withUnsafeBufferPointer { source in
+                    scratch.withUnsafeMutableBufferPointer { resizer.resize(source.baseAddress!, lrTarget, channels: 3, scratch: $0.baseAddress!) }
+                }
+                // Clamped and quantised to 8 bits, as an LR image saved to PNG (and the validation LR) is.
+                for k in 0..<(3 * lrPlane) { lrTarget[k] = (min(max(lrTarget[k], 0), 1) * 255).rounded() / 255 }
+                if options.lightnessLR { Lab.networkInput(lrTarget, lrBatch + i * lrPlane, plane: lrPlane) }
+                let hrTarget = hrBatch + i * 3 * p * p
+                for k in 0..<(3 * p * p) { hrTarget[k] = planar[k] * 2 - 1 }
             }
-            // LR from the [0,1] HR (bicubic overshoots, so it is clamped); then HR to [-1,1].
-            let lrTarget = colourLR?.data ?? lr.data + i * 3 * lrPlane
-            planar.withUnsafeBufferPointer { source in
-                scratch.withUnsafeMutableBufferPointer { resizer.resize(source.baseAddress!, lrTarget, channels: 3, scratch: $0.baseAddress!) }
-            }
-            // Clamped and quantised to 8 bits, as an LR image saved to PNG (and the validation LR) is.
-            for k in 0..<(3 * lrPlane) { lrTarget[k] = (min(max(lrTarget[k], 0), 1) * 255).rounded() / 255 }
-            if options.lightnessLR { Lab.networkInput(lrTarget, lr.data + i * lrPlane, plane: lrPlane) }
-            let hrTarget = hr.data + i * 3 * p * p
-            for k in 0..<(3 * p * p) { hrTarget[k] = planar[k] * 2 - 1 }
         }
         return StreamBatch(hr: hr, lr: lr, patchIndices: indices, transforms: transforms,
                            position: StreamPosition(offset: position.offset + options.worldSize * b))

@@ -67,28 +67,8 @@ extension PNG {
     /// Writes planar floats as a PNG of `bitDepth` (8 or 16) bits, gray (BT.601 luma of the three
     /// channels) or RGB, atomically (temporary name, then rename).
     public static func writePlanar(_ image: PlanarImage, to path: String, bitDepth: Int = 8, gray: Bool = false) throws {
-        let plane = image.width * image.height
-        let channels = gray ? 1 : 3
-        let maximum: Float = bitDepth == 16 ? 65535 : 255
-        var samples = [UInt16](repeating: 0, count: channels * plane)
-        for i in 0..<plane {
-            if gray {
-                let y = 0.299 * image.values[i] + 0.587 * image.values[plane + i] + 0.114 * image.values[2 * plane + i]
-                samples[i] = UInt16(min(max((y * maximum).rounded(), 0), maximum))
-            } else {
-                for c in 0..<3 { samples[3 * i + c] = UInt16(min(max((image.values[c * plane + i] * maximum).rounded(), 0), maximum)) }
-            }
-        }
-        let depth = bitDepth == 16 ? 16 : 8
-        try writeAtomically(path) { temporary, message in
-            if depth == 16 {
-                return samples.withUnsafeBytes {
-                    srpng_write_general(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 16, gray ? 0 : 2, 0, nil, 0, &message, message.count)
-                }
-            }
-            return samples.map { UInt8($0) }.withUnsafeBytes {
-                srpng_write_general(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 8, gray ? 0 : 2, 0, nil, 0, &message, message.count)
-            }
-        }
+        let writer = try PNGRowWriter(path: path, width: image.width, height: image.height, bitDepth: bitDepth, gray: gray)
+        try image.values.withUnsafeBufferPointer { try writer.append($0, rows: image.height) }
+        try writer.finish()
     }
 }

@@ -46,8 +46,11 @@ public final class ShardFile {
         var blocks: [ShardBlock] = [], starts = [0], position = ShardFormat.headerBytes
         for b in 0..<header.blockCount {
             let block = ShardBlock.decode(index, at: b * ShardFormat.indexEntryBytes)
+            // LZ4 expands at most ~255x: a block claiming more patches than its bytes can hold is refused
+            // before its buffer is allocated.
             guard block.offset == position, block.patches >= 1, block.patches <= header.patchesPerBlock,
-                  block.offset + block.compressedBytes <= header.indexOffset
+                  block.offset + block.compressedBytes <= header.indexOffset,
+                  block.patches * header.patchBytes <= 255 * block.compressedBytes + 64
             else {
                 throw DataError(path, "block \(b) entry (offset \(block.offset), \(block.compressedBytes) bytes, \(block.patches) patches) is inconsistent", hint: hint)
             }

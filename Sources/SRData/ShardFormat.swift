@@ -66,10 +66,23 @@ public struct ShardHeader: Equatable, Sendable {
         guard CRC32.of(Array(bytes[0..<52])) == bytes.readLE(UInt32.self, at: 52) else {
             return (nil, "header checksum mismatch (bytes 0..<52)")
         }
+        // Every field is checked before it is used as a count or an offset (a header with a
+        // recomputed checksum is still outside input).
+        let limit = UInt64(1) << 48
+        let fields: [(name: String, offset: Int, value: UInt64, range: ClosedRange<UInt64>)] = [
+            ("patch size", 12, UInt64(bytes.readLE(UInt32.self, at: 12)), 1...65536),
+            ("channels", 16, UInt64(bytes.readLE(UInt32.self, at: 16)), 1...4),
+            ("patches per block", 20, UInt64(bytes.readLE(UInt32.self, at: 20)), 1...65536),
+            ("patch count", 24, bytes.readLE(UInt64.self, at: 24), 0...limit),
+            ("block count", 32, bytes.readLE(UInt64.self, at: 32), 0...limit),
+            ("index offset", 40, bytes.readLE(UInt64.self, at: 40), 0...limit),
+        ]
+        if let bad = fields.first(where: { !$0.range.contains($0.value) }) {
+            return (nil, "\(bad.name) \(bad.value) at byte offset \(bad.offset) is out of range (\(bad.range.lowerBound) to \(bad.range.upperBound))")
+        }
         let header = ShardHeader(
-            patchSize: Int(bytes.readLE(UInt32.self, at: 12)), channels: Int(bytes.readLE(UInt32.self, at: 16)),
-            patchesPerBlock: Int(bytes.readLE(UInt32.self, at: 20)), patchCount: Int(bytes.readLE(UInt64.self, at: 24)),
-            blockCount: Int(bytes.readLE(UInt64.self, at: 32)), indexOffset: Int(bytes.readLE(UInt64.self, at: 40)),
+            patchSize: Int(fields[0].value), channels: Int(fields[1].value), patchesPerBlock: Int(fields[2].value),
+            patchCount: Int(fields[3].value), blockCount: Int(fields[4].value), indexOffset: Int(fields[5].value),
             indexCRC: bytes.readLE(UInt32.self, at: 48))
         return (header, nil)
     }
@@ -93,7 +106,8 @@ public struct ShardBlock: Equatable, Sendable {
     }
 
     static func decode(_ bytes: [UInt8], at start: Int) -> ShardBlock {
-        ShardBlock(offset: Int(bytes.readLE(UInt64.self, at: start)), compressedBytes: Int(bytes.readLE(UInt32.self, at: start + 8)),
+        ShardBlock(offset: Int(truncatingIfNeeded: bytes.readLE(UInt64.self, at: start)),  // checked against the layout by ShardFile
+                   compressedBytes: Int(bytes.readLE(UInt32.self, at: start + 8)),
                    patches: Int(bytes.readLE(UInt32.self, at: start + 12)), compressedCRC: bytes.readLE(UInt32.self, at: start + 16),
                    uncompressedCRC: bytes.readLE(UInt32.self, at: start + 20))
     }

@@ -25,13 +25,21 @@ public final class ShardWriter {
         self.channels = channels
         self.patchesPerBlock = patchesPerBlock
         temporaryPath = "\(path).tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporaryPath, contents: Data(count: ShardFormat.headerBytes)),
-              let handle = FileHandle(forWritingAtPath: temporaryPath)
-        else {
-            throw DataError(path, "cannot create the shard file", hint: "check that the output folder is writable")
+        // open(2) itself, not FileManager.createFile (which writes through a hidden temporary of
+        // its own that a killed pack would leave behind); registered so SIGINT removes it.
+        PackTemporaries.shared.add(temporaryPath)
+        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            PackTemporaries.shared.remove(temporaryPath)
+            throw DataError(path, "cannot create the shard file: \(String(cString: strerror(errno)))", hint: "check that the output folder is writable")
         }
-        self.handle = handle
-        handle.seekToEndOfFile()
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do {
+            try handle.write(contentsOf: Data(count: ShardFormat.headerBytes))  // the header's place, written at the end
+        } catch {
+            abandon()
+            throw DataError(path, "write failed: \(error.localizedDescription)", hint: "free disk space and pack again")
+        }
     }
 
     private var patchBytes: Int { patchSize * patchSize * channels }
@@ -103,6 +111,7 @@ public final class ShardWriter {
         guard rename(temporaryPath, path) == 0 else {
             throw DataError(path, "cannot rename the finished shard into place", hint: "check the output folder's permissions")
         }
+        PackTemporaries.shared.remove(temporaryPath)
         return (bytesWritten, crc)
     }
 
@@ -110,5 +119,6 @@ public final class ShardWriter {
     public func abandon() {
         try? handle.close()
         unlink(temporaryPath)
+        PackTemporaries.shared.remove(temporaryPath)
     }
 }

@@ -85,9 +85,14 @@ extension Network {
             store.valuesChanged()
         }
         for bn in batchNorms {
-            if let counter = try? file.integers("\(prefix)\(bn.name).num_batches_tracked") {
-                bn.numBatchesTracked = Int(counter[0])
+            let name = "\(prefix)\(bn.name).num_batches_tracked"
+            guard let entry = file.entry(name), [.I64, .I32, .I16, .I8, .U8].contains(entry.dtype) else { continue }  // as before: optional
+            let counter = try file.integers(name)
+            guard counter.count == 1, counter[0] >= 0 else {
+                throw ModelFileError(file: file.path, problem: "tensor '\(name)' holds \(counter) (one count >= 0)",
+                                     hint: "the file is damaged or was edited; write or convert it again")
             }
+            bn.numBatchesTracked = Int(counter[0])
         }
     }
 }

@@ -103,7 +103,8 @@ public final class SafetensorsFile {
             guard !overflow, elements.multipliedReportingOverflow(by: dtype.byteSize).overflow == false,
                   offsets[1] - offsets[0] == elements * dtype.byteSize
             else {
-                throw fail("tensor '\(name)': \(dtype) shape \(shape) needs \(elements * dtype.byteSize) bytes but data_offsets span \(offsets[1] - offsets[0])")
+                let needs = overflow ? "more than 2^63" : "\(elements.multipliedReportingOverflow(by: dtype.byteSize).partialValue)"
+                throw fail("tensor '\(name)': \(dtype) shape \(shape) needs \(needs) bytes but data_offsets span \(offsets[1] - offsets[0])")
             }
             guard bufferStart + offsets[1] <= data.count else {
                 throw fail("tensor '\(name)': data ends at file offset \(bufferStart + offsets[1]), past the end of the \(data.count)-byte file (truncated?)")
@@ -170,7 +171,14 @@ public final class SafetensorsFile {
         guard let entry = entry(name), [.I64, .I32, .I16, .I8, .U8].contains(entry.dtype) else {
             throw ModelFileError(file: path, problem: "no integer tensor named '\(name)'", hint: "check that the file holds the expected network")
         }
-        return try floats(name).map { Int64($0) }  // exact for the counters stored here (< 2^24)
+        // Exact for the counters stored here (< 2^24); anything a Float cannot hold as an integer is refused.
+        return try floats(name).map { value in
+            guard value.isFinite, abs(value) <= 16_777_216 else {
+                throw ModelFileError(file: path, problem: "tensor '\(name)' holds \(value), not a counter (0 to 2^24)",
+                                     hint: "the file is damaged or was edited; write or convert it again")
+            }
+            return Int64(value)
+        }
     }
 }
 

@@ -44,12 +44,14 @@ public final class ChannelNormalize: Layer {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.shape.count == 4 && input.c == mean.count, "ChannelNormalize given \(input)")
         let output = Tensor(uninitializedShape: input.shape)
-        let plane = input.h * input.w, x = input.data, y = output.data
-        for n in 0..<input.n {
-            for c in 0..<input.c {
-                let base = (n * input.c + c) * plane
-                let shift = mean[c], scale = 1 / std[c]
-                for i in base..<(base + plane) { y[i] = (x[i] - shift) * scale }
+        let plane = input.h * input.w
+        withPointers(output, input) { y, x in
+            for n in 0..<input.n {
+                for c in 0..<input.c {
+                    let base = (n * input.c + c) * plane
+                    let shift = mean[c], scale = 1 / std[c]
+                    for i in base..<(base + plane) { y[i] = (x[i] - shift) * scale }
+                }
             }
         }
         return output
@@ -58,12 +60,14 @@ public final class ChannelNormalize: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         guard needInputGrad else { return nil }
         let inputGrad = Tensor(uninitializedShape: outputGrad.shape)
-        let plane = outputGrad.h * outputGrad.w, dy = outputGrad.data, dx = inputGrad.data
-        for n in 0..<outputGrad.n {
-            for c in 0..<outputGrad.c {
-                let base = (n * outputGrad.c + c) * plane
-                let scale = 1 / std[c]
-                for i in base..<(base + plane) { dx[i] = dy[i] * scale }
+        let plane = outputGrad.h * outputGrad.w
+        withPointers(inputGrad, outputGrad) { dx, dy in
+            for n in 0..<outputGrad.n {
+                for c in 0..<outputGrad.c {
+                    let base = (n * outputGrad.c + c) * plane
+                    let scale = 1 / std[c]
+                    for i in base..<(base + plane) { dx[i] = dy[i] * scale }
+                }
             }
         }
         return inputGrad

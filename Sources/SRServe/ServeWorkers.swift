@@ -25,6 +25,8 @@ public enum UploadProblem: Error {
     case empty
     case tooManyBytes(Int)
     case notPNG(String)
+    /// A multipart/form-data body (curl -F, an HTML form) instead of the file's own bytes.
+    case multipart
     case tooManyPixels(width: Int, height: Int, limit: Int)
     case damaged(String)
 
@@ -32,7 +34,7 @@ public enum UploadProblem: Error {
         switch self {
         case .empty: return .badRequest
         case .tooManyBytes, .tooManyPixels: return .contentTooLarge
-        case .notPNG: return .unsupportedMediaType
+        case .notPNG, .multipart: return .unsupportedMediaType
         case .damaged: return .unprocessableContent
         }
     }
@@ -45,6 +47,8 @@ public enum UploadProblem: Error {
             return "The file is larger than \(ServeRoutes.number(Double(limit) / 1e6)) MB, the limit of this server (--max-upload-mb). Upload a smaller image."
         case .notPNG(let kind):
             return "This is not a PNG or JPEG file\(kind.isEmpty ? "" : " (it looks like \(kind))"): only PNG and JPEG images are supported. Convert it to PNG first."
+        case .multipart:
+            return "This is a multipart form upload (what curl -F or an HTML form sends), not an image file: POST /upscale takes the PNG or JPEG file's own bytes as the whole request body, e.g. curl --data-binary @photo.png http://HOST:PORT/upscale"
         case .tooManyPixels(let width, let height, let limit):
             return String(format: "The image is %dx%d, %.3g megapixels, above the limit of %@ megapixels (--max-megapixels). Crop or shrink it.",
                           width, height, Double(width * height) / 1e6, ServeRoutes.number(Double(limit) / 1e6))
@@ -136,6 +140,10 @@ public final class ServeWorkers: @unchecked Sendable {
     static func checkSignature(_ bytes: [UInt8]) throws {
         if ImageFile.format(ofBytes: Array(bytes.prefix(8))) != nil { return }
         let head = Array(bytes.prefix(12))
+        if head.starts(with: Array("--".utf8)),
+           String(decoding: bytes.prefix(1024), as: UTF8.self).lowercased().contains("content-disposition: form-data") {
+            throw UploadProblem.multipart
+        }
         var kind = ""
         if head.starts(with: Array("GIF8".utf8)) { kind = "a GIF" }
         else if head.count >= 12 && head.starts(with: Array("RIFF".utf8)) && Array(head[8..<12]) == Array("WEBP".utf8) { kind = "a WebP image" }

@@ -183,6 +183,10 @@ public enum Checkpoint {
                                  hint: "use a newer srgan-dist")
         }
         for (name, entry) in manifest.files.sorted(by: { $0.key < $1.key }) {
+            guard !name.isEmpty, !name.contains("/"), name != "..", name != "." else {
+                throw ModelFileError(file: markerPath, problem: "lists the file '\(name)', which is not a name inside the checkpoint folder",
+                                     hint: "the marker was edited or damaged; use an earlier checkpoint")
+            }
             let file = (path as NSString).appendingPathComponent(name)
             guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else {
                 throw ModelFileError(file: file, problem: "missing from the checkpoint", hint: "use an earlier checkpoint")
@@ -197,13 +201,23 @@ public enum Checkpoint {
                                      hint: "use an earlier checkpoint")
             }
         }
-        let stateData = try Data(contentsOf: URL(fileURLWithPath: (path as NSString).appendingPathComponent(stateFile)))
+        let statePath = (path as NSString).appendingPathComponent(stateFile)
+        let state: CheckpointState
+        var stateData = Data()
         do {
-            return try JSONDecoder().decode(CheckpointState.self, from: stateData)
+            stateData = try Data(contentsOf: URL(fileURLWithPath: statePath))
+            state = try JSONDecoder().decode(CheckpointState.self, from: stateData)
+        } catch let error as DecodingError {
+            let reason = JSONIntegerFields.firstNonInteger(in: stateData, keys: CheckpointState.integerKeys) ?? error.keyAndReason
+            throw ModelFileError(file: statePath, problem: "unreadable training state: \(reason)", hint: "use an earlier checkpoint")
         } catch {
-            throw ModelFileError(file: (path as NSString).appendingPathComponent(stateFile), problem: "unreadable training state (\(error))",
-                                 hint: "use an earlier checkpoint")
+            throw ModelFileError(file: statePath, problem: "unreadable training state (\(error.localizedDescription))", hint: "use an earlier checkpoint")
         }
+        if let problem = state.problem {
+            throw ModelFileError(file: statePath, problem: "training state out of range: \(problem)",
+                                 hint: "the file was edited or damaged; use an earlier checkpoint")
+        }
+        return state
     }
 
     /// A checkpoint folder from what a user passed: a checkpoint folder (verified), or a run
@@ -219,6 +233,15 @@ public enum Checkpoint {
             return (path, try verify(path))
         }
         let folder = name == folderName ? path : (path as NSString).appendingPathComponent(folderName)
+        // A visible step-* folder without its marker is not a write in progress (those are hidden
+        // .partial folders): someone removed COMPLETE or copied the folder half-way. Say so.
+        let complete = Set(listed(in: folder).map(\.path))
+        for entry in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().reversed() where step(ofFolder: entry) != nil {
+            let candidate = (folder as NSString).appendingPathComponent(entry)
+            if !complete.contains(candidate) {
+                warn("warning: skipping \(candidate): no \(completionMarker) marker, so not a complete checkpoint (interrupted while copied or written?)")
+            }
+        }
         for candidate in listed(in: folder).reversed() {
             do {
                 return (candidate.path, try verify(candidate.path))

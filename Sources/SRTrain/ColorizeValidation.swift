@@ -36,10 +36,12 @@ extension Validation {
         let output = generator.forward(input, mode: .inference)
         if globalSkip {
             let base = GraySkip(scale: scale)(input)
-            withExtendedLifetime(base) { addInPlace(output.data, base.data, count: output.count) }
+            withPointers(output, base) { sr, base in addInPlace(sr, base, count: output.count) }
         }
-        for i in 0..<output.count { output[i] = (output[i] + 1) * 0.5 }
-        return image(output.data, width: lr.width * scale, height: lr.height * scale)
+        return output.withUnsafeMutablePointer { sr in
+            for i in 0..<output.count { sr[i] = (sr[i] + 1) * 0.5 }
+            return image(sr, width: lr.width * scale, height: lr.height * scale)
+        }
     }
 
     /// The network's input shown as a picture: the sRGB gray of each pixel's L*.

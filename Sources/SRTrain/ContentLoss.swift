@@ -126,10 +126,10 @@ public final class ContentLoss {
             let termGrad = Tensor(uninitializedShape: sr.shape)
             for (index, term) in terms.enumerated() {
                 let loss = term.loss(sr: sr, hr: hr, srGrad: index == 0 ? srGrad : termGrad, weight: weight * term.weight)
-                if index > 0 { addInPlace(srGrad.data, termGrad.data, count: srGrad.count) }
+                if index > 0 { withPointers(srGrad, termGrad) { addInPlace($0, $1, count: srGrad.count) } }
                 total += term.weight * loss
             }
-            return withExtendedLifetime(termGrad) { total }
+            return total
         case .mse:
             return Loss.mse(prediction: sr, target: hr, grad: srGrad, gradScale: weight)
         case .l1:
@@ -143,9 +143,9 @@ public final class ContentLoss {
             let scale2 = Self.vggFeatureScale * Self.vggFeatureScale
             let loss = Loss.mse(prediction: srFeatures, target: hrFeatures, grad: featureGrad, gradScale: weight * scale2)
             let grad = vgg.backward(featureGrad, needInputGrad: true)!
-            withExtendedLifetime(grad) { srGrad.data.update(from: grad.data, count: grad.count) }
+            srGrad.update(from: grad)
             if imagesInMinusOneToOne {
-                for i in 0..<srGrad.count { srGrad[i] *= 0.5 }
+                srGrad.withUnsafeMutablePointer { g in for i in 0..<srGrad.count { g[i] *= 0.5 } }
             }
             return loss * scale2
         }
@@ -153,8 +153,7 @@ public final class ContentLoss {
 
     static func toUnitRange(_ image: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: image.shape)
-        let x = image.data, y = out.data
-        for i in 0..<image.count { y[i] = (x[i] + 1) * 0.5 }
+        withPointers(out, image) { y, x in for i in 0..<image.count { y[i] = (x[i] + 1) * 0.5 } }
         return out
     }
 }

@@ -123,7 +123,8 @@ public struct TrainConfig: Equatable, Sendable {
     public func overlaid(withYAML text: String, file: String) throws -> TrainConfig {
         let loaded: Node?
         do { loaded = try Yams.compose(yaml: text) } catch {
-            throw ConfigurationError("\(file): not valid YAML", hint: "check the file's syntax")
+            throw ConfigurationError("\(file)\(Self.yamlPosition(error)): not valid YAML (\(Self.yamlProblem(error)))",
+                                     hint: "check the file's syntax there: one 'key: value' per line, nested keys indented by two spaces")
         }
         guard let root = loaded, let mapping = root.mapping else {
             if loaded == nil || loaded!.isNull { return self }   // an empty file
@@ -132,6 +133,30 @@ public struct TrainConfig: Equatable, Sendable {
         var config = self
         try config.apply(mapping, prefix: "", file: file)
         return config
+    }
+
+    /// ":LINE:COLUMN" of a Yams error (1-based), or "" when it carries no position.
+    static func yamlPosition(_ error: Error) -> String {
+        switch error as? YamlError {
+        case .scanner(_, _, let mark, _)?, .parser(_, _, let mark, _)?, .composer(_, _, let mark, _)?:
+            return ":\(mark.line):\(mark.column)"
+        case .reader(_, let offset?, _, _)?:
+            return " (byte offset \(offset))"
+        default:
+            return ""
+        }
+    }
+
+    /// Yams's problem text alone (its description repeats the whole line with a caret).
+    static func yamlProblem(_ error: Error) -> String {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, _, _)?, .parser(let context, let problem, _, _)?, .composer(let context, let problem, _, _)?:
+            return [context.map { "\($0.text)" }, problem].compactMap { $0 }.joined(separator: ": ")
+        case .reader(let problem, _, _, _)?:
+            return problem
+        default:
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
+        }
     }
 
     private mutating func apply(_ mapping: Node.Mapping, prefix: String, file: String) throws {

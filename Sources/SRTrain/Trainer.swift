@@ -23,8 +23,10 @@ public struct TrainSummary: Sendable {
     public var seconds = 0.0
     public var lastValidation: ValidationResult?
     public var generatorPath = ""
-    /// The run stopped early on a signal (a checkpoint was written).
+    /// The run stopped early on a signal, before its last step (a checkpoint was written).
     public var stoppedBySignal = false
+    /// Whether the checkpoint written when the run stopped on a signal failed.
+    public var stopCheckpointFailed = false
 }
 
 /// How this invocation runs, beside the run's settings.
@@ -61,16 +63,21 @@ public final class Trainer {
         defer { run.finish() }
         var loop = LoopState(progress: run.start)
         defer { (profiledSeconds, profiledSteps) = (loop.profiledSeconds, loop.profiledSteps) }
-        while loop.progress.step < run.config.steps {
-            let result = try run.step(&loop)
-            if !result.skipped { run.networks.updateEMA(decay: run.config.ema) }
-            try run.log(result, loop)
-            let validationPSNR = try run.validateIfDue(&loop)
-            let signals = try run.agreeOnSignals()
-            try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
-            if run.stopIfAsked(signals, &loop) { break }
+        return try LayerProfiler.profiling(options.profile ? profile : nil) {
+            while loop.progress.step < run.config.steps {
+                let result = try run.step(&loop)
+                if !result.skipped { run.networks.updateEMA(decay: run.config.ema) }
+                try run.log(result, loop)
+                let validationPSNR = try run.validateIfDue(&loop)
+                let signals = try run.agreeOnSignals()
+                let saved = try run.checkpointIfDue(loop.progress, signals, validationPSNR: validationPSNR)
+                if run.stopIfAsked(signals, &loop) {
+                    loop.summary.stopCheckpointFailed = !saved
+                    break
+                }
+            }
+            return try run.end(&loop)
         }
-        return try run.end(&loop)
     }
 }
 
@@ -126,16 +133,18 @@ extension TrainingRun {
         return result?.psnr
     }
 
-    func checkpointIfDue(_ progress: Progress, _ signals: AgreedSignals, validationPSNR: Double?) throws {
+    /// Returns false when a checkpoint was due and could not be written.
+    func checkpointIfDue(_ progress: Progress, _ signals: AgreedSignals, validationPSNR: Double?) throws -> Bool {
         let done = progress.step
-        guard done % config.checkpointEvery == 0 || done == config.steps || signals.stop || signals.checkpoint else { return }
+        guard done % config.checkpointEvery == 0 || done == config.steps || signals.stop || signals.checkpoint else { return true }
         let reason = signals.stop ? "signal" : done == config.steps ? "end" : signals.checkpoint ? "request" : "interval"
-        try outsideLayers("checkpoint") { try saveCheckpoint(progress, reason: reason, validationPSNR: validationPSNR) }
+        return try outsideLayers("checkpoint") { try saveCheckpoint(progress, reason: reason, validationPSNR: validationPSNR) }
     }
 
     /// True (after saying how to go on) when a signal asked the run to stop.
+    /// A signal during the last step changes nothing: the run is finished.
     func stopIfAsked(_ signals: AgreedSignals, _ loop: inout LoopState) -> Bool {
-        guard signals.stop else { return false }
+        guard signals.stop && loop.progress.step < config.steps else { return false }
         say("stopped by a signal after step \(loop.progress.step); continue with: srgan-dist train --resume --run \(runDirectory)")
         loop.summary.stoppedBySignal = true
         return true
@@ -151,7 +160,7 @@ extension TrainingRun {
         summary.steps = loop.progress.step
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if !summary.stoppedBySignal {
-            say(String(format: "done: %d steps in %@; generator -> %@", loop.progress.step, Trainer.duration(summary.seconds), summary.generatorPath))
+            say(String(format: "done: %ld steps in %@; generator -> %@", loop.progress.step, Trainer.duration(summary.seconds), summary.generatorPath))
         }
         return summary
     }
@@ -189,7 +198,7 @@ extension TrainingRun {
         let perStep = recent.reduce(0, +) / Double(max(recent.count, 1))
         let samplesPerSecond = Double(globalBatch) / perStep
         let eta = perStep * Double(config.steps - done)
-        var line = String(format: "%@ step %d/%d | content %.5f", config.phase.rawValue, done, config.steps, averaged[0])
+        var line = String(format: "%@ step %ld/%ld | content %.5f", config.phase.rawValue, done, config.steps, averaged[0])
         if config.tvWeight > 0 { line += String(format: " tv %.4g", averaged[5]) }
         if config.phase == .gan {
             line += String(format: " adv %.4f D %.4f | D(HR) %.3f D(SR) %.3f", averaged[1], averaged[2], averaged[3], averaged[4])
@@ -266,9 +275,7 @@ extension TrainingRun {
     /// wall time under `label` when profiling.
     private func outsideLayers<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
         guard options.profile else { return try body() }
-        LayerProfiler.active = nil
-        defer { LayerProfiler.active = profile }
-        return try profile.time(label, scope: "loop", body)
+        return try profile.time(label, scope: "loop") { try LayerProfiler.profiling(nil, body) }
     }
 }
 
@@ -322,11 +329,13 @@ public final class BicubicSkip {
         let out = Tensor(shape: [lr.n, lr.c, resizer.outHeight, resizer.outWidth])
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: resizer.outHeight * lr.w)
         defer { scratch.deallocate() }
-        for n in 0..<lr.n {
-            resizer.resize(lr.data + n * lr.c * lr.h * lr.w, out.data + n * lr.c * resizer.outHeight * resizer.outWidth,
-                           channels: lr.c, scratch: scratch)
+        withPointers(lr, out) { lrBatch, bicubicBatch in
+            for n in 0..<lr.n {
+                resizer.resize(lrBatch + n * lr.c * lr.h * lr.w, bicubicBatch + n * lr.c * resizer.outHeight * resizer.outWidth,
+                               channels: lr.c, scratch: scratch)
+            }
+            for i in 0..<out.count { bicubicBatch[i] = 2 * bicubicBatch[i] - 1 }
         }
-        for i in 0..<out.count { out[i] = 2 * out[i] - 1 }
         return out
     }
 }

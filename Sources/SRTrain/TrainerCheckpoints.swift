@@ -64,6 +64,10 @@ extension TrainingNetworks {
             guard comm.isRoot else { return }
             let state = try Checkpoint.verify(path)
             let saved = try TrainConfig.fromSaved(yaml: state.config, source: (path as NSString).appendingPathComponent(Checkpoint.stateFile))
+            if config.steps < state.step {
+                throw ConfigurationError("\(path): the run is already at step \(state.step), past the target --steps \(config.steps)",
+                                         hint: "resume with --steps above \(state.step) to train further, or use the run's generator as it is")
+            }
             var differences = config.shapeDifferences(from: saved)
             if state.patchSize != patchSize { differences.append("patch size \(patchSize) here vs \(state.patchSize) in the checkpoint") }
             guard differences.isEmpty else {
@@ -162,7 +166,9 @@ extension Checkpoint {
 extension TrainingRun {
     /// Writes a checkpoint (rank 0; every rank takes part). A failed write is reported and, unless
     /// stop_on_checkpoint_error, training goes on; the previous checkpoint is never touched.
-    func saveCheckpoint(_ progress: Progress, reason: String, validationPSNR: Double?) throws {
+    /// Returns whether the checkpoint was written.
+    @discardableResult
+    func saveCheckpoint(_ progress: Progress, reason: String, validationPSNR: Double?) throws -> Bool {
         let offsets = try comm.gather([Double(stream.position.offset)]).map { Int($0[0]) }
         var outcome: Result<String, Error> = .success("")
         try networks.withAveragedStatistics(comm: comm, syncBN: config.syncBN) { perRank in
@@ -184,6 +190,7 @@ extension TrainingRun {
             throw ConfigurationError("stopping: the checkpoint at step \(progress.step) could not be written (see above); the previous checkpoint is intact",
                                      hint: "free disk space or fix the disk, then restart with --resume")
         }
+        return failed[0] == 0
     }
 
     private func writeCheckpoint(_ progress: Progress, reason: String, validationPSNR: Double?, perRank: [[[Float]]], offsets: [Int]) throws -> String {

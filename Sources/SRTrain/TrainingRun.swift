@@ -171,14 +171,12 @@ final class TrainingRun {
         if start.step >= config.steps {
             say("the checkpoint is at step \(start.step), which is already --steps \(config.steps): nothing to train (raise --steps to go on)")
         }
-        if options.profile { LayerProfiler.active = profile }
     }
 
-    /// Undoes what setup started: the stream's reader, the watchdog, the profiler.
+    /// Undoes what setup started: the stream's reader, the watchdog.
     func finish() {
         stream.stop()
         comm.watchdogSeconds = 0
-        LayerProfiler.active = nil
     }
 
     /// Rank 0: the run folder, with config.yaml unless resuming (then once the checkpoint is accepted).

@@ -130,7 +130,7 @@ public final class SRGANStep {
         let sr = generator.forward(lr, mode: .training)
         if let skip {
             let base = skip(lr)
-            withExtendedLifetime(base) { addInPlace(sr.data, base.data, count: sr.count) }
+            withPointers(sr, base) { srBatch, bicubicBatch in addInPlace(srBatch, bicubicBatch, count: sr.count) }
         }
         return sr
     }
@@ -226,7 +226,7 @@ public final class SRGANStep {
     func addContentGradient(sr: Tensor, hr: Tensor, into srGrad: Tensor, weight: Float, result: inout StepResult) {
         let contentGrad = Tensor(uninitializedShape: sr.shape)
         result.contentLoss += weight * contentLoss(sr: sr, hr: hr, srGrad: contentGrad, weight: weight)
-        withExtendedLifetime(contentGrad) { addInPlace(srGrad.data, contentGrad.data, count: srGrad.count) }
+        withPointers(srGrad, contentGrad) { srGrad, contentGrad in addInPlace(srGrad, contentGrad, count: sr.count) }
         addTotalVariation(sr, into: srGrad, weight: weight, result: &result)
     }
 

@@ -23,7 +23,11 @@ public enum Validation {
     /// PNGs of a folder, or the `val/` images of a packed folder; each cropped to a multiple of `scale`.
     /// `sideMultiple`: the LR sides must also be multiples of it (the colourising U-Net's 2^depth).
     /// `colourOnly`: gray images (R = G = B everywhere) are left out, each with a `note`.
+    /// `maxPixels`: larger images are refused from their header, with `limitHint` saying how to
+    /// raise the limit (the command's own option, if it has one).
     public static func loadImages(_ path: String, scale: Int, sideMultiple: Int = 1, colourOnly: Bool = false,
+                                  maxPixels: Int = PNG.defaultMaxPixels,
+                                  limitHint: String = "shrink or crop the image, or take it out of the validation folder",
                                   note: (String) -> Void = { _ in }) throws -> [ValidationImage] {
         var folder = path
         if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(Manifest.fileName)) {
@@ -35,19 +39,31 @@ public enum Validation {
                                      hint: "pass --val a folder of PNG or JPEG images or a packed folder made with --val-images")
         }
         var images: [ValidationImage] = []
+        var tooSmall: [String] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where ImageFile.hasImageName(name) {
-            let (image, _) = try ImageFile.read((folder as NSString).appendingPathComponent(name))
+            let image: RGBImage
+            do {
+                image = try ImageFile.read((folder as NSString).appendingPathComponent(name), maxPixels: maxPixels).0
+            } catch let error as DataError where error.problem.contains("above the limit") {
+                throw DataError(error.file, error.problem, hint: limitHint)
+            }
             if colourOnly && image.isGray {
                 note("note: \(name): a gray image gives no colour target; not used for validation")
                 continue
             }
             let unit = scale * sideMultiple
             let width = image.width / unit * unit, height = image.height / unit * unit
-            guard width >= 4 * scale, height >= 4 * scale, width > 0, height > 0 else { continue }
+            guard width >= 4 * scale, height >= 4 * scale, width > 0, height > 0 else {
+                let reason = "\(name): \(image.width)x\(image.height) is smaller than \(max(4 * scale, unit))x\(max(4 * scale, unit)) pixels"
+                note("note: \(reason); not used for validation")
+                tooSmall.append(reason)
+                continue
+            }
             images.append(ValidationImage(name: name, hr: image.crop(x: 0, y: 0, width: width, height: height)))
         }
         guard !images.isEmpty else {
-            throw ConfigurationError("\(folder): no usable PNG or JPEG images", hint: "put validation PNGs or JPEGs there, each at least \(4 * scale) pixels a side")
+            let named = tooSmall.isEmpty ? "" : " (\(tooSmall.prefix(3).joined(separator: "; "))\(tooSmall.count > 3 ? "; ..." : ""))"
+            throw ConfigurationError("\(folder): no usable PNG or JPEG images\(named)", hint: "put validation PNGs or JPEGs there, each at least \(4 * scale) pixels a side")
         }
         return images
     }
@@ -85,12 +101,12 @@ public enum Validation {
         let scale = generator.config.scale
         let input = Tensor(shape: [1, 3, lr.height, lr.width], values: planar(lr))
         let output = generator.forward(input, mode: .inference)
-        if globalSkip {
-            let base = BicubicResizer(inHeight: lr.height, inWidth: lr.width, scale: Double(scale)).resize(planar(lr), channels: 3)
-            for i in 0..<output.count { output[i] += 2 * base[i] - 1 }
+        let base = globalSkip ? BicubicResizer(inHeight: lr.height, inWidth: lr.width, scale: Double(scale)).resize(planar(lr), channels: 3) : nil
+        return output.withUnsafeMutablePointer { sr in
+            if let base { for i in 0..<output.count { sr[i] += 2 * base[i] - 1 } }
+            for i in 0..<output.count { sr[i] = (sr[i] + 1) * 0.5 }
+            return image(sr, width: lr.width * scale, height: lr.height * scale)
         }
-        for i in 0..<output.count { output[i] = (output[i] + 1) * 0.5 }
-        return image(output.data, width: lr.width * scale, height: lr.height * scale)
     }
 
     /// Metrics of `generator` on `images`; SR results of the first `saveCount` go to `saveFolder`.

@@ -86,13 +86,11 @@ struct BenchCompare: ParsableCommand {
         let sizes = BenchSizes(threads: threads, steps: steps, batch: batch, patch: patch, inferInput: inferInput, ranks: ranks)
         let selected = BenchWorkload.list(workloads)!
         progress("sgemm \(gemmSize)^3 at \(threads) thread(s)")
-        BLASThreads.set(threads)
-        let sgemm = BenchKernels.gemmRate(size: gemmSize, repeats: 3)
+        let sgemm = BLASThreads.withThreads(threads) { BenchKernels.gemmRate(size: gemmSize, repeats: 3) }
         var sgemmOneThread: Double?
         if selected.contains(where: \.isDataParallel) {
             progress("sgemm \(gemmSize)^3 at 1 thread (the ranks' share)")
-            BLASThreads.set(1)
-            sgemmOneThread = threads == 1 ? sgemm : BenchKernels.gemmRate(size: gemmSize, repeats: 3)
+            sgemmOneThread = threads == 1 ? sgemm : BLASThreads.withThreads(1) { BenchKernels.gemmRate(size: gemmSize, repeats: 3) }
         }
         var peerNote: String?
         var torchVersion: String?

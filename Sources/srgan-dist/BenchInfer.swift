@@ -41,12 +41,13 @@ struct BenchInfer: ParsableCommand {
         let profiler = LayerProfiler()
         var seconds: [Double] = []
         for index in 0..<steps {
-            if profile && index == steps - 1 { LayerProfiler.active = profiler }
-            defer { LayerProfiler.active = nil }
-            let start = DispatchTime.now().uptimeNanoseconds
-            let output = generator.forward(image, mode: .inference)  // (1,3,4h,4w)
-            withExtendedLifetime(output) {}
-            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            // The last image is profiled when asked.
+            LayerProfiler.profiling(profile && index == steps - 1 ? profiler : nil) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let output = generator.forward(image, mode: .inference)  // (1,3,4h,4w)
+                withExtendedLifetime(output) {}
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
         }
         if profile {
             try ProfileTable.show(profiler, stepSeconds: seconds.last!, comm: SingleProcessCommunicator(),

@@ -60,16 +60,14 @@ struct BenchKernels: ParsableCommand {
         print("srgan-dist bench kernels, \(date), batch \(batch), median of \(repeats)")
         print("| threads | kernel | forward ms | forward GFLOP/s | backward ms | backward GFLOP/s | vs sgemm |")
         print("|---|---|---|---|---|---|---|")
-        for threadCount in threadCounts! {
-            BLASThreads.set(threadCount)
+        for threadCount in threadCounts! { BLASThreads.withThreads(threadCount) {
             let gemmRate = Self.gemmRate(size: gemmSize, repeats: repeats)
             print("| \(threadCount) | sgemm \(gemmSize)x\(gemmSize)x\(gemmSize) | | \(format(gemmRate)) | | | 1.00 |")
             for (name, inChannels, outChannels, kernel, side) in Self.shapes where only.map({ name.contains($0) }) ?? true {
                 for plain in (kernel == 3 && im2col ? [false, true] : [false]) {
-                    Winograd.disabled = plain
-                    defer { Winograd.disabled = false }
                     let (forwardMs, backwardMs, flops) = measureConv(
-                        inChannels: inChannels, outChannels: outChannels, kernel: kernel, side: side)
+                        inChannels: inChannels, outChannels: outChannels, kernel: kernel, side: side,
+                        options: ConvOptions(winograd: !plain))
                     // Rates count the direct convolution's FLOPs, so faster algorithms show as more GFLOP/s.
                     let forwardRate = flops / forwardMs / 1e6
                     let backwardRate = 2 * flops / backwardMs / 1e6
@@ -79,7 +77,7 @@ struct BenchKernels: ParsableCommand {
                           + "\(String(format: "%.2f", max(forwardRate, backwardRate) / gemmRate)) |")
                 }
             }
-        }
+        } }
         print("backward = weight, bias and input gradients (2x the forward FLOPs); GFLOP/s count the direct "
               + "convolution's FLOPs (Winograd does fewer); 'vs sgemm' = the faster direction's GFLOP/s over raw sgemm's")
     }
@@ -103,20 +101,21 @@ struct BenchKernels: ParsableCommand {
         rng.fillUniform(a, -1, 1)
         rng.fillUniform(b, -1, 1)
         // parallelGemm: OpenBLAS runs single-threaded (BLASThreads); this is what the kernels get at this thread count.
-        let run = { parallelGemm(.none, .none, m: n, n: n, k: n, a: a.data, b: b.data, beta: 0, c: c.data) }
+        let run = { withPointers(a, b, c) { a, b, c in parallelGemm(.none, .none, m: n, n: n, k: n, a: a, b: b, beta: 0, c: c) } }
         run()  // warm-up
         let ms = median((0..<repeats).map { _ in milliseconds(run) })
         return 2 * Double(n) * Double(n) * Double(n) / ms / 1e6
     }
 
     /// Median forward and backward milliseconds, and the forward FLOPs.
-    private func measureConv(inChannels: Int, outChannels: Int, kernel: Int, side: Int)
+    private func measureConv(inChannels: Int, outChannels: Int, kernel: Int, side: Int, options: ConvOptions)
         -> (Double, Double, Double)
     {
         var rng = SeededRandom(seed: 2)
         let store = ParameterStore()
         let conv = Conv2d(store, "conv", inChannels: inChannels, outChannels: outChannels,
                           kernelSize: kernel, rng: &rng)
+        conv.options = options
         let input = Tensor(shape: [batch, inChannels, side, side])
         rng.fillUniform(input, -1, 1)
         var output = conv.forward(input)  // warm-up

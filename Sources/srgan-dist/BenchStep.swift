@@ -88,15 +88,16 @@ struct BenchStep: ParsableCommand {
         let profiler = LayerProfiler()
         var seconds: [Double] = []
         for index in 0..<steps {
-            if profile && index == steps - 1 { LayerProfiler.active = profiler }
-            let start = DispatchTime.now().uptimeNanoseconds
-            switch phase {
-            case .srresnet: _ = step.srresnet(lr: lr, hr: hr, learningRate: learningRate)
-            case .gan: _ = step.gan(lr: lr, hr: hr, generatorLearningRate: 1e-4, discriminatorLearningRate: 1e-4)
+            // The last step is profiled when asked.
+            LayerProfiler.profiling(profile && index == steps - 1 ? profiler : nil) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                switch phase {
+                case .srresnet: _ = step.srresnet(lr: lr, hr: hr, learningRate: learningRate)
+                case .gan: _ = step.gan(lr: lr, hr: hr, generatorLearningRate: 1e-4, discriminatorLearningRate: 1e-4)
+                }
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
-            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        LayerProfiler.active = nil
         if profile {
             try ProfileTable.show(profiler, stepSeconds: seconds.last!, comm: comm,
                                   title: "profile of the last \(network == .tiny ? "tiny " : "")\(phase.rawValue) step, batch \(batch) of \(patch)x\(patch), \(threads) thread(s)")

@@ -84,6 +84,8 @@ struct Pack: ParsableCommand {
         options.threads = threads
         options.resume = resume
         let comm = try Launch.communicator()
+        let stopWatch = PackStop.install(output: output, rank: comm.size > 1 ? comm.rank : nil)
+        defer { withExtendedLifetime(stopWatch) {} }
         options.rank = comm.rank
         options.ranks = comm.size
         let terminal = isatty(STDERR_FILENO) != 0 && comm.isRoot
@@ -149,5 +151,24 @@ enum PackExchange {
             throw ExitCode(1)
         }
         return parts
+    }
+}
+
+/// SIGINT or SIGTERM during a pack: the temporaries it holds are removed and it exits 130 or 143;
+/// the finished shards and the journal stay, for --resume.
+enum PackStop {
+    static func install(output: String, rank: Int?) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                PackTemporaries.shared.removeAllAndExit(128 + number) { count in
+                    "\n\(rank.map { "rank \($0): " } ?? "")pack stopped by \(number == SIGINT ? "SIGINT" : "SIGTERM"); \(count) temporary file(s) removed; "
+                        + "continue with: srgan-dist pack ... --output \(output) --resume\n"
+                }
+            }
+            source.resume()
+            return source
+        }
     }
 }

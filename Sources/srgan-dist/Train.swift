@@ -45,19 +45,19 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("init"), help: "Generator to start from (safetensors, or a run folder): the trained SRResNet for the gan phase.")
     var initFrom: String?
 
-    @Option(help: "Training steps.")
+    @Option(parsing: .unconditional, help: "Training steps.")
     var steps: Int?
 
-    @Option(help: "Batch per rank (global batch = batch x ranks x accumulate).")
+    @Option(parsing: .unconditional, help: "Batch per rank (global batch = batch x ranks x accumulate).")
     var batch: Int?
 
-    @Option(help: "Micro-batches accumulated per step.")
+    @Option(parsing: .unconditional, help: "Micro-batches accumulated per step.")
     var accumulate: Int?
 
-    @Option(help: "Generator learning rate.")
+    @Option(parsing: .unconditional, help: "Generator learning rate.")
     var lr: Double?
 
-    @Option(help: "Discriminator learning rate (default: the generator's).")
+    @Option(parsing: .unconditional, help: "Discriminator learning rate (default: the generator's).")
     var discriminatorLR: Double?
 
     @Option(help: "Content loss: mse, l1, vgg22, vgg54, combined (pixel_loss and vgg_loss weighted, in the config file).")
@@ -69,7 +69,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Tests only: allow a VGG content loss on random VGG19 weights.")
     var allowRandomVGG = false
 
-    @Option(help: "Exponential moving average of the generator weights, e.g. 0.999 (0: off).")
+    @Option(parsing: .unconditional, help: "Exponential moving average of the generator weights, e.g. 0.999 (0: off).")
     var ema: Double?
 
     @Option(help: "Add the bicubic-upsampled input to the generator's output: true or false.")
@@ -81,16 +81,16 @@ struct Train: ParsableCommand {
     @Flag(help: "Debug: compare every rank's weights with rank 0's after each step.")
     var checkReplicas = false
 
-    @Option(help: "Validate every N steps (and at the end).")
+    @Option(parsing: .unconditional, help: "Validate every N steps (and at the end).")
     var validateEvery: Int?
 
-    @Option(help: "Log every N steps.")
+    @Option(parsing: .unconditional, help: "Log every N steps.")
     var logEvery: Int?
 
-    @Option(help: "Seed of weights, data order and augmentation.")
+    @Option(parsing: .unconditional, help: "Seed of weights, data order and augmentation.")
     var seed: UInt64?
 
-    @Option(help: "BLAS threads per rank (default: cores / ranks on this node).")
+    @Option(parsing: .unconditional, help: "BLAS threads per rank (default: cores / ranks on this node).")
     var threads: Int?
 
     @Flag(help: "Continue the run in --run from its newest complete checkpoint.")
@@ -99,16 +99,16 @@ struct Train: ParsableCommand {
     @Option(help: "Continue from this checkpoint folder (or run folder: its newest complete checkpoint).")
     var resumeFrom: String?
 
-    @Option(help: "Write a checkpoint every N steps (and at the end and on signals).")
+    @Option(parsing: .unconditional, help: "Write a checkpoint every N steps (and at the end and on signals).")
     var checkpointEvery: Int?
 
-    @Option(help: "Complete checkpoints kept (the best by validation PSNR is kept besides).")
+    @Option(parsing: .unconditional, help: "Complete checkpoints kept (the best by validation PSNR is kept besides).")
     var keepCheckpoints: Int?
 
-    @Option(help: "Seconds a rank may wait in an all-reduce before the job ends, naming the rank that stopped responding (0: never).")
+    @Option(parsing: .unconditional, help: "Seconds a rank may wait in an all-reduce before the job ends, naming the rank that stopped responding (0: never).")
     var watchdog: Double?
 
-    @Option(help: "Steps skipped in a row (non-finite loss or gradient) before the run stops.")
+    @Option(parsing: .unconditional, help: "Steps skipped in a row (non-finite loss or gradient) before the run stops.")
     var maxConsecutiveSkips: Int?
 
     @Flag(help: "Stop the run when a checkpoint cannot be written (default: report it and go on).")
@@ -131,6 +131,9 @@ struct Train: ParsableCommand {
 
     @Option(help: .hidden)
     var testCheckpointPause: String?
+
+    // Numbers are parsed .unconditional: `--steps -5` is the value -5 (refused by the settings
+    // table, naming the key), not a missing value followed by an unknown option.
 
     /// The common flags as settings (keys of TrainConfig.settings), in the order they apply.
     var flagSettings: [(key: String, value: String)] {
@@ -217,6 +220,7 @@ struct Train: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let localRanks = Int(environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? comm.size
         BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(localRanks, 1)))
+        var stopped = false  // by a signal, with a checkpoint: its own exit status (TrainExitStatus)
         do {
             var options = TrainerOptions()
             var saved: String?
@@ -244,17 +248,23 @@ struct Train: ParsableCommand {
             options.profile = profile
             let trainer = Trainer(config: config, comm: comm, options: options)
             let summary = try trainer.run()
+            if summary.stopCheckpointFailed {
+                throw ConfigurationError("stopped by a signal after step \(summary.steps), but its checkpoint could not be written (see above)",
+                                         hint: "free disk space or fix the disk; --resume continues from the previous checkpoint")
+            }
             if profile && trainer.profiledSteps > 0 && !summary.stoppedBySignal {
                 try ProfileTable.show(trainer.profile, stepSeconds: trainer.profiledSeconds / Double(trainer.profiledSteps), comm: comm,
                                       title: "profile of training, \(config.phase.rawValue) phase, batch \(config.batch) per rank",
                                       perStep: trainer.profiledSteps)
             }
+            if summary.stoppedBySignal { stopped = true }
         } catch is AlreadyReported {
-            throw ExitCode(1)
+            throw ExitCode(TrainExitStatus.failed)
         } catch {
             // Every rank meets the same setup errors: rank 0 reports them; others speak when it is theirs.
             if comm.reports(error) { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
-            throw ExitCode(1)
+            throw ExitCode(TrainExitStatus.failed)
         }
+        if stopped { throw ExitCode(TrainExitStatus.stoppedWithCheckpoint) }
     }
 }

@@ -30,12 +30,21 @@ struct Validate: ParsableCommand {
     @Option(help: "LR tile size for the model (0: whole images).")
     var tile = 192
 
+    @Option(help: "Largest image accepted, in megapixels (larger ones are refused from their header).")
+    var maxMegapixels = 100.0
+
+    func validate() throws {
+        guard maxMegapixels > 0, maxMegapixels.isFinite else { throw ValidationError("--max-megapixels must be a positive number") }
+    }
+
     func run() throws {
         do {
             let model = try self.model.load()
             let scale = model.scale
             let items = try Validation.loadImages(images, scale: scale, sideMultiple: model.generator.config.lrSideMultiple,
                                                   colourOnly: model.generator.config.kind == .colorize,
+                                                  maxPixels: Int(maxMegapixels * 1e6),
+                                                  limitHint: "raise --max-megapixels if the image is genuine, or remove it",
                                                   note: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
             let upscaler = Upscaler(model: model, tile: tile)
             if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }

@@ -159,14 +159,15 @@ final class ResumeTests: XCTestCase {
         XCTAssertTrue(one.output.contains("gan step 8/8"), one.output)
     }
 
-    /// SIGTERM: a checkpoint at the step boundary, exit 0, and the resumed run equals a straight one.
-    func testSIGTERMCheckpointsExitsZeroAndResumesExactly() throws {
+    /// SIGTERM: a checkpoint at the step boundary, exit 75 (stopped with a checkpoint), and the
+    /// resumed run equals a straight one.
+    func testSIGTERMCheckpointsExitsStoppedAndResumesExactly() throws {
         let run = Self.work + "/sigterm"
         let job = try Background(srganDistBinary, common + ["--steps", "100000", "--checkpoint-every", "100000", "--run", run], logs: run)
         XCTAssertTrue(eventually(60) { job.output.contains("gan step 5/") }, job.output + job.error)
         kill(job.process.processIdentifier, SIGTERM)
         XCTAssertTrue(job.waitForExit(seconds: 60))
-        XCTAssertEqual(job.process.terminationStatus, 0, job.error)
+        XCTAssertEqual(job.process.terminationStatus, 75, job.error)
         let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/checkpoints/" +
             (try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").first { $0.hasPrefix("step-") }!) + "/state.json"))) as! [String: Any]
         XCTAssertEqual(state["reason"] as? String, "signal")
@@ -179,7 +180,8 @@ final class ResumeTests: XCTestCase {
         try assertSameState(checkpointFolder(run, stopped + 2), checkpointFolder(Self.work + "/sigterm-straight", stopped + 2))
     }
 
-    /// Under mpirun, SIGTERM to every rank (what Slurm does) stops both at the same step; mpirun exits 0.
+    /// Under mpirun, SIGTERM to every rank (what Slurm does) stops both at the same step; mpirun
+    /// exits 75 like the ranks (stopped with a checkpoint).
     func testSIGTERMToEveryRankUnderMPIStopsAtTheSameStep() throws {
         let run = Self.work + "/sigterm-mpi"
         let job = try mpirunInBackground(common + ["--steps", "100000", "--checkpoint-every", "100000", "--run", run], logs: run)
@@ -190,7 +192,7 @@ final class ResumeTests: XCTestCase {
         usleep(200_000)
         kill(ranks[0]!, SIGTERM)
         XCTAssertTrue(job.waitForExit(seconds: 60))
-        XCTAssertEqual(job.process.terminationStatus, 0, job.error)
+        XCTAssertEqual(job.process.terminationStatus, 75, job.error)
         XCTAssertTrue(job.output.contains("(signal) ->"), job.output)
         let listed = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").filter { $0.hasPrefix("step-") }
         XCTAssertEqual(listed.count, 1)

@@ -103,6 +103,9 @@ final class ServeTests: XCTestCase {
             ("signature only", Data(TestPNG.signature), 422, "The image file is damaged"),
             ("too many bytes", tooManyBytes, 413, "larger than 1 MB"),
             ("too many pixels", tooManyPixels, 413, "101x100, 0.0101 megapixels, above the limit of 0.01 megapixels"),
+            // What curl -F file=@photo.png sends: told how to send the file instead (issue 18, finding 7).
+            ("multipart", Data("--------------------------d74496d66958873e\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.png\"\r\nContent-Type: image/png\r\n\r\n".utf8) + good + Data("\r\n--------------------------d74496d66958873e--\r\n".utf8),
+             415, "multipart form upload (what curl -F or an HTML form sends), not an image file: POST /upscale takes the PNG or JPEG file's own bytes as the whole request body, e.g. curl --data-binary @photo.png"),
         ]
         for (name, body, status, message) in cases {
             let response = try await server.request("POST", "/upscale", body: body)

@@ -8,7 +8,12 @@ final class SettingsCLITests: XCTestCase {
     func testNonFiniteAndOutOfRangeValuesAreRefusedNamingTheKey() throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("srgan-settings-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: work) }
+        try "lr: .nan\n".write(toFile: work + "-nan.yaml", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: work + "-nan.yaml") }
         for (arguments, expected) in [(["--lr", "nan"], "lr nan is not a finite number > 0"),
+                                      (["--lr", "inf"], "lr inf is not a finite number > 0"),
+                                      (["--discriminator-lr", "nan"], "discriminator_lr nan is not a finite number"),
+                                      (["--config", work + "-nan.yaml"], "lr nan is not a finite number > 0"),
                                       (["--ema", "1.5"], "ema 1.5 is outside the valid range (float in [0, 1))"),
                                       (["--watchdog", "inf"], "watchdog_seconds inf is not a finite number >= 0"),
                                       (["--discriminator-lr=-1"], "discriminator_lr -1.0 is outside the valid range")] {
@@ -16,7 +21,8 @@ final class SettingsCLITests: XCTestCase {
             XCTAssertNotEqual(result.status, 0, "\(arguments)")
             let errors = result.error.split(separator: "\n").filter { $0.hasPrefix("error:") || $0.hasPrefix("Error:") }
             XCTAssertEqual(errors.count, 1, result.error)
-            XCTAssertTrue(errors.first?.contains("the command line: \(expected)") ?? false, result.error)
+            let source = arguments.first == "--config" ? work + "-nan.yaml" : "the command line"
+            XCTAssertTrue(errors.first?.contains("\(source): \(expected)") ?? false, result.error)
             XCTAssertTrue(result.error.contains("HINT: "), result.error)
             XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/run"), "nothing is written for refused settings")
         }

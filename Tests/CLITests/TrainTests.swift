@@ -69,7 +69,7 @@ final class TrainTests: XCTestCase {
     func testBadSettingsAreRefusedBeforeTraining() throws {
         let missing = try runSRGANDist(["train", "--preset", "tiny", "--data", Self.work + "/nothing", "--run", Self.work + "/bad1"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.error.contains("no manifest"), missing.error)
+        XCTAssertTrue(missing.error.contains("\(Self.work)/nothing: no such folder"), missing.error)
         let preset = try runSRGANDist(["train", "--preset", "huge", "--data", Self.work + "/packed48"])
         XCTAssertTrue(preset.error.contains("unknown preset 'huge'"), preset.error)
         let vgg = try runSRGANDist(["train", "--preset", "tiny", "--phase", "gan", "--content-loss", "vgg54",

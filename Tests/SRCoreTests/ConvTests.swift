@@ -20,18 +20,20 @@ final class ConvTests: XCTestCase {
     ]
 
     private func makeConv(_ store: ParameterStore, _ g: (Int, Int, Int, Int, Int, Int, Int, Int),
-                          kernel: Conv2d.Kernel) -> Conv2d {
+                          kernel: Conv2d.Kernel, options: ConvOptions = ConvOptions()) -> Conv2d {
         var rng = SeededRandom(seed: 11)
         let conv = Conv2d(store, "conv", inChannels: g.1, outChannels: g.2, kernelSize: g.3, stride: g.4,
                           padding: g.5, rng: &rng)
         conv.kernel = kernel
+        conv.options = options
         return conv
     }
 
     /// [y, dx, dW, db] of the fast kernels on a seeded random input and upstream gradient.
-    private func forwardAndBackward(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), seed: UInt64) -> [[Float]] {
+    private func forwardAndBackward(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), seed: UInt64,
+                                    options: ConvOptions = ConvOptions()) -> [[Float]] {
         let store = ParameterStore()
-        let conv = makeConv(store, shape, kernel: .gemm)
+        let conv = makeConv(store, shape, kernel: .gemm, options: options)
         var rng = SeededRandom(seed: seed)
         let input = Tensor(shape: [shape.0, shape.1, shape.6, shape.7])
         rng.fillUniform(input, -1, 1)
@@ -66,12 +68,10 @@ final class ConvTests: XCTestCase {
 
     /// The output-side path in bands of one and of three padded rows matches the plain loops, both ways.
     func testOutputSideBandsMatchPlainLoopReference() {
-        let saved = OutputSide.bandFloats
-        defer { OutputSide.bandFloats = saved }
         for (rowsPerBand, g) in [(1, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 3, 1, 1, 7, 9))] {
-            OutputSide.bandFloats = rowsPerBand * g.3 * g.3 * g.2 * (g.7 + 2 * g.5)
+            let bands = ConvOptions(outputSideBandFloats: rowsPerBand * g.3 * g.3 * g.2 * (g.7 + 2 * g.5))
             let fastStore = ParameterStore(), referenceStore = ParameterStore()
-            let fast = makeConv(fastStore, g, kernel: .gemm), reference = makeConv(referenceStore, g, kernel: .reference)
+            let fast = makeConv(fastStore, g, kernel: .gemm, options: bands), reference = makeConv(referenceStore, g, kernel: .reference)
             var rng = SeededRandom(seed: 14)
             let input = Tensor(shape: [g.0, g.1, g.6, g.7])
             rng.fillUniform(input, -1, 1)
@@ -101,19 +101,17 @@ final class ConvTests: XCTestCase {
     /// Winograd F(4x4,3x3) against im2col on the generator body's shape, one chunk and several (of
     /// whole images and of tile rows).
     func testWinogradMatchesIm2colOnNetworkShapes() {
-        let saved = Winograd.chunkFloats
-        defer { Winograd.chunkFloats = saved; Winograd.disabled = false }
+        let standard = ConvOptions().winogradChunkFloats
         // whole batch; 2 images per chunk; 2 of an image's 4 tile rows per chunk
-        for (chunk, shape) in [(saved, (3, 64, 64, 3, 1, 1, 24, 24)), (36 * 80 * 24, (5, 32, 48, 3, 1, 1, 13, 11)),
+        for (chunk, shape) in [(standard, (3, 64, 64, 3, 1, 1, 24, 24)), (36 * 80 * 24, (5, 32, 48, 3, 1, 1, 13, 11)),
                                (36 * 80 * 6, (2, 32, 48, 3, 1, 1, 13, 11)),
-                               (saved, (2, 24, 41, 3, 1, 1, 9, 7))] {  // 984 channel pairs: a partial last block of 256
-            Winograd.chunkFloats = chunk
+                               (standard, (2, 24, 41, 3, 1, 1, 9, 7))] {  // 984 channel pairs: a partial last block of 256
             func run(winograd: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
-                Winograd.disabled = !winograd
-                let r = forwardAndBackward(shape, seed: 21)
+                let r = forwardAndBackward(shape, seed: 21, options: ConvOptions(winograd: winograd, winogradChunkFloats: chunk))
                 return (r[0], r[1], r[2], r[3])
             }
             let fast = run(winograd: true), plain = run(winograd: false)
+            XCTAssertNotEqual(fast.dw, plain.dw, "\(shape): the two paths round differently, so ConvOptions.winograd took effect")
             assertClose(fast.y, plain.y, absolute: 2e-5, relative: 1e-4, "forward \(shape)")
             assertClose(fast.dx, plain.dx, absolute: 2e-5, relative: 1e-4, "dx \(shape)")
             // F(4x4,3x3)'s weight gradient sums over all tiles in the transformed domain, where
@@ -131,8 +129,6 @@ final class ConvTests: XCTestCase {
     /// split) compute what one thread computes, on shapes large enough to be split (to rounding:
     /// OpenBLAS may block a split product's sums differently).
     func testTwoThreadsComputeWhatOneThreadComputes() {
-        let saved = BLASThreads.current
-        defer { BLASThreads.set(saved) }
         let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
             (4, 32, 48, 3, 1, 1, 20, 18),   // Winograd
             (4, 32, 48, 3, 2, 1, 40, 36),   // im2col, stride 2
@@ -141,8 +137,7 @@ final class ConvTests: XCTestCase {
         ]
         for shape in shapes {
             func run(threads: Int) -> [[Float]] {
-                BLASThreads.set(threads)
-                return forwardAndBackward(shape, seed: 31)
+                BLASThreads.withThreads(threads) { forwardAndBackward(shape, seed: 31) }
             }
             let one = run(threads: 1), two = run(threads: 2)
             for (index, name) in ["y", "dx", "dW", "db"].enumerated() {
@@ -164,7 +159,7 @@ final class ConvTests: XCTestCase {
             XCTAssertEqual(frozen.forward(input).toArray(), twin.forward(input).toArray(), "round \(round)")
             if round == 1 {
                 rng.fillUniform(frozenStore.value(frozen.weight), -1, 1)
-                store.value(twin.weight).data.update(from: frozenStore.value(frozen.weight).data, count: twin.weight.count)
+                store.value(twin.weight).update(from: frozenStore.value(frozen.weight))
                 frozenStore.valuesChanged()
             }
         }

@@ -8,12 +8,7 @@ import XCTest
 
 /// Runs `body` once on one thread and once with two (the kernels split work above ~65k floats).
 private func withEachThreadCount(_ body: () -> Void) {
-    let saved = BLASThreads.current
-    defer { BLASThreads.set(saved) }
-    for threads in [1, 2] {
-        BLASThreads.set(threads)
-        body()
-    }
+    for threads in [1, 2] { BLASThreads.withThreads(threads, body) }
 }
 
 private func random(_ shape: [Int], _ rng: inout SeededRandom, _ low: Float = -1, _ high: Float = 1) -> Tensor {
@@ -36,16 +31,17 @@ final class FastKernelTests: XCTestCase {
         let (n, c, plane) = (x.n, x.c, x.h * x.w)
         let z = Tensor(shape: x.shape), y = Tensor(shape: x.shape)
         let mean = Tensor(shape: [c]), invStd = Tensor(shape: [c])
-        batchNormForwardTrainingReference(output: z.data, mean: mean.data, invStd: invStd.data,
-                                          runningMean: running.0.data, runningVar: running.1.data, input: x.data,
-                                          gamma: gamma.data, beta: beta.data, batch: n, channels: c, plane: plane,
-                                          eps: 1e-5, momentum: 0.1, reduce: reduce)
+        _ = withPointers(z, mean, invStd, x) { z, mean, invStd, x in withPointers(running.0, running.1, gamma, beta) { runningMean, runningVar, gamma, beta in
+            batchNormForwardTrainingReference(output: z, mean: mean, invStd: invStd, runningMean: runningMean, runningVar: runningVar,
+                                              input: x, gamma: gamma, beta: beta, batch: n, channels: c, plane: plane,
+                                              eps: 1e-5, momentum: 0.1, reduce: reduce)
+        } }
         if let slopes {
-            preluForwardReference(output: y.data, input: z.data, slope: slopes.data, batch: n, channels: c, plane: plane)
+            withPointers(y, z, slopes) { y, z, slopes in preluForwardReference(output: y, input: z, slope: slopes, batch: n, channels: c, plane: plane) }
         } else if let leaky {
-            leakyReLUForwardReference(output: y.data, input: z.data, count: z.count, negativeSlope: leaky)
+            withPointers(y, z) { y, z in leakyReLUForwardReference(output: y, input: z, count: x.count, negativeSlope: leaky) }
         } else {
-            y.data.update(from: z.data, count: z.count)
+            y.update(from: z)
         }
         return (y, z, mean, invStd)
     }
@@ -57,8 +53,8 @@ final class FastKernelTests: XCTestCase {
             let x = random(shape, &rng, -2, 3), dy = random(shape, &rng)
             let gamma = random([c], &rng, 0.5, 1.5), beta = random([c], &rng, -0.5, 0.5)
             let slopes = random([c], &rng, -0.3, 0.6)
-            for (kind, reduce) in [("prelu", nil), ("leaky", nil), ("identity", nil), ("prelu", twoIdenticalRanks)] as [(String, StatisticsReducer?)] {
-                let activation: ChannelActivation = kind == "prelu" ? .prelu(slopes: slopes.data)
+            for (kind, reduce) in [("prelu", nil), ("leaky", nil), ("identity", nil), ("prelu", twoIdenticalRanks)] as [(String, StatisticsReducer?)] { slopes.withUnsafePointer { slopePointer in
+                let activation: ChannelActivation = kind == "prelu" ? .prelu(slopes: slopePointer)
                     : kind == "leaky" ? .leakyReLU(negativeSlope: 0.2) : .identity
                 let what = "\(shape) \(kind)\(reduce == nil ? "" : " reduced")"
                 let runningStart = (random([c], &rng, -0.1, 0.1), random([c], &rng, 0.5, 1.5))
@@ -70,24 +66,36 @@ final class FastKernelTests: XCTestCase {
                 let g = Tensor(shape: shape), dxRef = Tensor(shape: shape)
                 let gammaGradRef = Tensor(shape: [c]), betaGradRef = Tensor(shape: [c]), slopeGradRef = Tensor(shape: [c])
                 if kind == "prelu" {
-                    preluBackwardReference(inputGrad: g.data, slopeGrad: slopeGradRef.data, outputGrad: dy.data, input: zRef.data,
-                                           slope: slopes.data, batch: x.n, channels: c, plane: x.h * x.w)
+                    withPointers(g, slopeGradRef, dy, zRef) { g, slopeGradRef, dy, zRef in
+                        preluBackwardReference(inputGrad: g, slopeGrad: slopeGradRef, outputGrad: dy, input: zRef,
+                                               slope: slopePointer, batch: x.n, channels: c, plane: x.h * x.w)
+                    }
                 } else if kind == "leaky" {
-                    leakyReLUBackwardReference(inputGrad: g.data, outputGrad: dy.data, input: zRef.data, count: g.count, negativeSlope: 0.2)
+                    withPointers(g, dy, zRef) { g, dy, zRef in
+                        leakyReLUBackwardReference(inputGrad: g, outputGrad: dy, input: zRef, count: x.count, negativeSlope: 0.2)
+                    }
                 } else {
-                    g.data.update(from: dy.data, count: g.count)
+                    g.update(from: dy)
                 }
-                batchNormBackwardReference(inputGrad: dxRef.data, gammaGrad: gammaGradRef.data, betaGrad: betaGradRef.data,
-                                           outputGrad: g.data, input: x.data, mean: meanRef.data, invStd: invRef.data,
-                                           gamma: gamma.data, batch: x.n, channels: c, plane: x.h * x.w, batchStatistics: true,
-                                           reduce: reduce, reducedCount: reduce == nil ? nil : 2 * x.n * x.h * x.w)
+                withPointers(dxRef, gammaGradRef, betaGradRef, g) { dxRef, gammaGradRef, betaGradRef, g in
+                    withPointers(x, meanRef, invRef, gamma) { x, meanRef, invRef, gamma in
+                        batchNormBackwardReference(inputGrad: dxRef, gammaGrad: gammaGradRef, betaGrad: betaGradRef,
+                                                   outputGrad: g, input: x, mean: meanRef, invStd: invRef,
+                                                   gamma: gamma, batch: shape[0], channels: c, plane: shape[2] * shape[3], batchStatistics: true,
+                                                   reduce: reduce, reducedCount: reduce == nil ? nil : 2 * shape[0] * shape[2] * shape[3])
+                    }
+                }
                 withEachThreadCount {
                     let y = Tensor(shape: shape), mean = Tensor(shape: [c]), invStd = Tensor(shape: [c])
                     let running = (runningStart.0.copy(), runningStart.1.copy())
-                    let counted = batchNormForwardTraining(
-                        output: y.data, mean: mean.data, invStd: invStd.data, runningMean: running.0.data,
-                        runningVar: running.1.data, input: x.data, gamma: gamma.data, beta: beta.data, activation: activation,
-                        batch: x.n, channels: c, plane: x.h * x.w, eps: 1e-5, momentum: 0.1, reduce: reduce)
+                    let counted = withPointers(y, mean, invStd, x) { y, mean, invStd, x in
+                        withPointers(running.0, running.1, gamma, beta) { runningMean, runningVar, gamma, beta in
+                            batchNormForwardTraining(
+                                output: y, mean: mean, invStd: invStd, runningMean: runningMean,
+                                runningVar: runningVar, input: x, gamma: gamma, beta: beta, activation: activation,
+                                batch: shape[0], channels: c, plane: shape[2] * shape[3], eps: 1e-5, momentum: 0.1, reduce: reduce)
+                        }
+                    }
                     XCTAssertEqual(counted, (reduce == nil ? 1 : 2) * x.n * x.h * x.w)
                     assertClose(y.toArray(), yRef.toArray(), absolute: 1e-5, relative: 1e-5, "\(what) y")
                     assertClose(mean.toArray(), meanRef.toArray(), absolute: 1e-6, relative: 1e-5, "\(what) mean")
@@ -97,17 +105,21 @@ final class FastKernelTests: XCTestCase {
 
                     let dx = Tensor(shape: shape)
                     let gammaGrad = Tensor(shape: [c]), betaGrad = Tensor(shape: [c]), slopeGrad = Tensor(shape: [c])
-                    batchNormBackward(inputGrad: dx.data, gammaGrad: gammaGrad.data, betaGrad: betaGrad.data,
-                                      slopeGrad: slopeGrad.data, outputGrad: dy.data, input: x.data, mean: mean.data,
-                                      invStd: invStd.data, gamma: gamma.data, beta: beta.data, activation: activation,
-                                      batch: x.n, channels: c, plane: x.h * x.w, batchStatistics: true,
-                                      reduce: reduce, reducedCount: counted)
+                    withPointers(dx, gammaGrad, betaGrad, slopeGrad) { dx, gammaGrad, betaGrad, slopeGrad in
+                        withPointers(dy, x, mean, invStd) { dy, x, mean, invStd in withPointers(gamma, beta) { gamma, beta in
+                            batchNormBackward(inputGrad: dx, gammaGrad: gammaGrad, betaGrad: betaGrad,
+                                              slopeGrad: slopeGrad, outputGrad: dy, input: x, mean: mean,
+                                              invStd: invStd, gamma: gamma, beta: beta, activation: activation,
+                                              batch: shape[0], channels: c, plane: shape[2] * shape[3], batchStatistics: true,
+                                              reduce: reduce, reducedCount: counted)
+                        } }
+                    }
                     assertClose(dx.toArray(), dxRef.toArray(), absolute: 2e-5, relative: 1e-4, "\(what) dx")
                     assertClose(gammaGrad.toArray(), gammaGradRef.toArray(), absolute: 1e-4, relative: 1e-5, "\(what) dgamma")
                     assertClose(betaGrad.toArray(), betaGradRef.toArray(), absolute: 1e-4, relative: 1e-5, "\(what) dbeta")
                     assertClose(slopeGrad.toArray(), slopeGradRef.toArray(), absolute: 1e-4, relative: 1e-5, "\(what) dslope")
                 }
-            }
+            } }
         }
     }
 
@@ -119,26 +131,35 @@ final class FastKernelTests: XCTestCase {
             let gamma = random([c], &rng, 0.5, 1.5), beta = random([c], &rng, -0.5, 0.5)
             let runningMean = random([c], &rng, -0.3, 0.3), runningVar = random([c], &rng, 0.5, 2)
             let z = Tensor(shape: shape), yRef = Tensor(shape: shape), gRef = Tensor(shape: shape), dxRef = Tensor(shape: shape)
-            batchNormForwardInferenceReference(output: z.data, input: x.data, runningMean: runningMean.data,
-                                               runningVar: runningVar.data, gamma: gamma.data, beta: beta.data,
-                                               batch: x.n, channels: c, plane: plane, eps: 1e-5)
-            leakyReLUForwardReference(output: yRef.data, input: z.data, count: z.count, negativeSlope: 0.2)
-            leakyReLUBackwardReference(inputGrad: gRef.data, outputGrad: dy.data, input: z.data, count: z.count, negativeSlope: 0.2)
+            withPointers(z, x) { z, x in withPointers(runningMean, runningVar, gamma, beta) { runningMean, runningVar, gamma, beta in
+                batchNormForwardInferenceReference(output: z, input: x, runningMean: runningMean, runningVar: runningVar,
+                                                   gamma: gamma, beta: beta, batch: shape[0], channels: c, plane: plane, eps: 1e-5)
+            } }
+            withPointers(yRef, gRef, dy, z) { yRef, gRef, dy, z in
+                leakyReLUForwardReference(output: yRef, input: z, count: x.count, negativeSlope: 0.2)
+                leakyReLUBackwardReference(inputGrad: gRef, outputGrad: dy, input: z, count: x.count, negativeSlope: 0.2)
+            }
             let invStd = Tensor(shape: [c])
             for i in 0..<c { invStd[i] = 1 / (runningVar[i] + 1e-5).squareRoot() }
-            batchNormBackwardReference(inputGrad: dxRef.data, gammaGrad: nil, betaGrad: nil, outputGrad: gRef.data,
-                                       input: x.data, mean: runningMean.data, invStd: invStd.data, gamma: gamma.data,
-                                       batch: x.n, channels: c, plane: plane, batchStatistics: false)
+            withPointers(dxRef, gRef, x) { dxRef, gRef, x in withPointers(runningMean, invStd, gamma) { runningMean, invStd, gamma in
+                batchNormBackwardReference(inputGrad: dxRef, gammaGrad: nil, betaGrad: nil, outputGrad: gRef,
+                                           input: x, mean: runningMean, invStd: invStd, gamma: gamma,
+                                           batch: shape[0], channels: c, plane: plane, batchStatistics: false)
+            } }
             withEachThreadCount {
                 let y = Tensor(shape: shape), dx = Tensor(shape: shape)
-                batchNormForwardInference(output: y.data, input: x.data, runningMean: runningMean.data,
-                                          runningVar: runningVar.data, gamma: gamma.data, beta: beta.data,
-                                          activation: .leakyReLU(negativeSlope: 0.2), batch: x.n, channels: c, plane: plane, eps: 1e-5)
+                withPointers(y, x) { y, x in withPointers(runningMean, runningVar, gamma, beta) { runningMean, runningVar, gamma, beta in
+                    batchNormForwardInference(output: y, input: x, runningMean: runningMean, runningVar: runningVar,
+                                              gamma: gamma, beta: beta, activation: .leakyReLU(negativeSlope: 0.2),
+                                              batch: shape[0], channels: c, plane: plane, eps: 1e-5)
+                } }
                 assertClose(y.toArray(), yRef.toArray(), absolute: 1e-6, relative: 1e-5, "\(shape) eval y")
-                batchNormBackward(inputGrad: dx.data, gammaGrad: nil, betaGrad: nil, outputGrad: dy.data, input: x.data,
-                                  mean: runningMean.data, invStd: invStd.data, gamma: gamma.data, beta: beta.data,
-                                  activation: .leakyReLU(negativeSlope: 0.2), batch: x.n, channels: c, plane: plane,
-                                  batchStatistics: false)
+                withPointers(dx, dy, x) { dx, dy, x in withPointers(runningMean, invStd, gamma, beta) { runningMean, invStd, gamma, beta in
+                    batchNormBackward(inputGrad: dx, gammaGrad: nil, betaGrad: nil, outputGrad: dy, input: x,
+                                      mean: runningMean, invStd: invStd, gamma: gamma, beta: beta,
+                                      activation: .leakyReLU(negativeSlope: 0.2), batch: shape[0], channels: c, plane: plane,
+                                      batchStatistics: false)
+                } }
                 assertClose(dx.toArray(), dxRef.toArray(), absolute: 1e-6, relative: 1e-5, "\(shape) eval dx")
             }
         }
@@ -168,22 +189,32 @@ final class FastKernelTests: XCTestCase {
             let (n, c, plane) = (shape[0], shape[1], shape[2] * shape[3])
             let x = random(shape, &rng), dy = random(shape, &rng), slopes = random([c], &rng, -0.3, 0.6)
             let yRef = Tensor(shape: shape), dxRef = Tensor(shape: shape), slopeGradRef = Tensor(shape: [c])
-            preluForwardReference(output: yRef.data, input: x.data, slope: slopes.data, batch: n, channels: c, plane: plane)
-            preluBackwardReference(inputGrad: dxRef.data, slopeGrad: slopeGradRef.data, outputGrad: dy.data, input: x.data,
-                                   slope: slopes.data, batch: n, channels: c, plane: plane)
+            withPointers(x, dy, slopes) { x, dy, slopes in
+                withPointers(yRef, dxRef, slopeGradRef) { yRef, dxRef, slopeGradRef in
+                    preluForwardReference(output: yRef, input: x, slope: slopes, batch: n, channels: c, plane: plane)
+                    preluBackwardReference(inputGrad: dxRef, slopeGrad: slopeGradRef, outputGrad: dy, input: x,
+                                           slope: slopes, batch: n, channels: c, plane: plane)
+                }
+            }
             let leakyRef = Tensor(shape: shape), leakyGradRef = Tensor(shape: shape)
-            leakyReLUForwardReference(output: leakyRef.data, input: x.data, count: x.count, negativeSlope: 0.2)
-            leakyReLUBackwardReference(inputGrad: leakyGradRef.data, outputGrad: dy.data, input: x.data, count: x.count, negativeSlope: 0.2)
+            withPointers(leakyRef, leakyGradRef, x, dy) { leakyRef, leakyGradRef, x, dy in
+                leakyReLUForwardReference(output: leakyRef, input: x, count: n * c * plane, negativeSlope: 0.2)
+                leakyReLUBackwardReference(inputGrad: leakyGradRef, outputGrad: dy, input: x, count: n * c * plane, negativeSlope: 0.2)
+            }
             withEachThreadCount {
                 let y = Tensor(shape: shape), dx = Tensor(shape: shape), slopeGrad = Tensor(shape: [c])
-                preluForward(output: y.data, input: x.data, slope: slopes.data, batch: n, channels: c, plane: plane)
-                preluBackward(inputGrad: dx.data, slopeGrad: slopeGrad.data, outputGrad: dy.data, input: x.data,
-                              slope: slopes.data, batch: n, channels: c, plane: plane)
+                withPointers(y, dx, slopeGrad) { y, dx, slopeGrad in withPointers(x, dy, slopes) { x, dy, slopes in
+                    preluForward(output: y, input: x, slope: slopes, batch: n, channels: c, plane: plane)
+                    preluBackward(inputGrad: dx, slopeGrad: slopeGrad, outputGrad: dy, input: x,
+                                  slope: slopes, batch: n, channels: c, plane: plane)
+                } }
                 XCTAssertEqual(y.toArray(), yRef.toArray(), "\(shape) prelu y")   // pointwise: exact
                 XCTAssertEqual(dx.toArray(), dxRef.toArray(), "\(shape) prelu dx")
                 assertClose(slopeGrad.toArray(), slopeGradRef.toArray(), absolute: 1e-4, relative: 1e-5, "\(shape) dslope")
-                leakyReLUForward(output: y.data, input: x.data, count: x.count, negativeSlope: 0.2)
-                leakyReLUBackward(inputGrad: dx.data, outputGrad: dy.data, input: x.data, count: x.count, negativeSlope: 0.2)
+                withPointers(y, dx, x, dy) { y, dx, x, dy in
+                    leakyReLUForward(output: y, input: x, count: n * c * plane, negativeSlope: 0.2)
+                    leakyReLUBackward(inputGrad: dx, outputGrad: dy, input: x, count: n * c * plane, negativeSlope: 0.2)
+                }
                 XCTAssertEqual(y.toArray(), leakyRef.toArray(), "\(shape) leaky y")
                 XCTAssertEqual(dx.toArray(), leakyGradRef.toArray(), "\(shape) leaky dx")
             }
@@ -196,17 +227,21 @@ final class FastKernelTests: XCTestCase {
             let x = random(shape, &rng)
             let outShape = [shape[0], shape[1] / (factor * factor), shape[2] * factor, shape[3] * factor]
             let yRef = Tensor(shape: outShape), backRef = Tensor(shape: shape)
-            pixelShuffleReference(x.data, yRef.data, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
-                                  inWidth: shape[3], factor: factor, inverse: false)
-            pixelShuffleReference(yRef.data, backRef.data, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
-                                  inWidth: shape[3], factor: factor, inverse: true)
+            withPointers(x, yRef, backRef) { x, yRef, backRef in
+                pixelShuffleReference(x, yRef, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
+                                      inWidth: shape[3], factor: factor, inverse: false)
+                pixelShuffleReference(yRef, backRef, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
+                                      inWidth: shape[3], factor: factor, inverse: true)
+            }
             XCTAssertEqual(backRef.toArray(), x.toArray())
             withEachThreadCount {
                 let y = Tensor(shape: outShape), back = Tensor(shape: shape)
-                pixelShuffle(x.data, y.data, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
-                             inWidth: shape[3], factor: factor, inverse: false)
-                pixelShuffle(y.data, back.data, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
-                             inWidth: shape[3], factor: factor, inverse: true)
+                withPointers(x, y, back) { x, y, back in
+                    pixelShuffle(x, y, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
+                                 inWidth: shape[3], factor: factor, inverse: false)
+                    pixelShuffle(y, back, batch: shape[0], outChannels: outShape[1], inHeight: shape[2],
+                                 inWidth: shape[3], factor: factor, inverse: true)
+                }
                 XCTAssertEqual(y.toArray(), yRef.toArray(), "\(shape) x\(factor)")
                 XCTAssertEqual(back.toArray(), x.toArray(), "\(shape) x\(factor) inverse")
             }
@@ -245,8 +280,10 @@ final class FastKernelTests: XCTestCase {
             withEachThreadCount {
                 for step in 0..<3 {
                     let grads = random([count], &rng, -Float(step + 1), Float(step + 1))
-                    fast.update(values: values.data, grads: grads.data, learningRate: 1e-3)
-                    reference.updateReference(values: referenceValues.data, grads: grads.data, learningRate: 1e-3)
+                    withPointers(values, referenceValues, grads) { values, referenceValues, grads in
+                        fast.update(values: values, grads: grads, learningRate: 1e-3)
+                        reference.updateReference(values: referenceValues, grads: grads, learningRate: 1e-3)
+                    }
                 }
             }
             XCTAssertEqual(fast.step, reference.step)
@@ -262,23 +299,22 @@ final class FastKernelTests: XCTestCase {
         var rng = SeededRandom(seed: 48)
         let count = 200_005, grads = random([count], &rng), start = random([count], &rng)
         var results: [[Float]] = []
-        let saved = BLASThreads.current
-        defer { BLASThreads.set(saved) }
-        for threads in [1, 2] {
-            BLASThreads.set(threads)
+        for threads in [1, 2] { BLASThreads.withThreads(threads) {
             let adam = Adam(parameterCount: count), values = start.copy()
-            for _ in 0..<3 { adam.update(values: values.data, grads: grads.data, learningRate: 1e-3) }
+            withPointers(values, grads) { values, grads in
+                for _ in 0..<3 { adam.update(values: values, grads: grads, learningRate: 1e-3) }
+            }
             results.append(values.toArray())
-        }
+        } }
         XCTAssertEqual(results[0], results[1])
     }
 
     func testAllFiniteFindsOneBadValueAnywhere() {
         let values = Tensor(shape: [200_001])
-        XCTAssertTrue(allFinite(values.data, count: values.count))
+        XCTAssertTrue(values.withUnsafePointer { allFinite($0, count: values.count) })
         for (index, bad) in [(0, Float.nan), (123_457, .infinity), (200_000, -.infinity)] {
             values[index] = bad
-            withEachThreadCount { XCTAssertFalse(allFinite(values.data, count: values.count), "\(bad) at \(index)") }
+            withEachThreadCount { XCTAssertFalse(values.withUnsafePointer { allFinite($0, count: values.count) }, "\(bad) at \(index)") }
             values[index] = 0
         }
     }

@@ -11,10 +11,7 @@ final class LinearTests: XCTestCase {
 
     /// The dense products split over two threads (parallelGemm) give what one thread gives.
     func testTwoThreadsComputeWhatOneThreadComputes() {
-        let saved = BLASThreads.current
-        defer { BLASThreads.set(saved) }
-        func run(threads: Int) -> [[Float]] {
-            BLASThreads.set(threads)
+        func run(threads: Int) -> [[Float]] { BLASThreads.withThreads(threads) {
             let store = ParameterStore()
             var rng = SeededRandom(seed: 19)
             let linear = Linear(store, "fc", inFeatures: 700, outFeatures: 300, rng: &rng)
@@ -25,7 +22,7 @@ final class LinearTests: XCTestCase {
             rng.fillUniform(upstream, -1, 1)
             let dx = linear.backward(upstream)
             return [y.toArray(), dx.toArray(), grad(linear.weight, of: store)]
-        }
+        } }
         let one = run(threads: 1), two = run(threads: 2)
         for index in 0..<3 { assertClose(two[index], one[index], absolute: 1e-6, relative: 1e-6, "output \(index)") }
     }

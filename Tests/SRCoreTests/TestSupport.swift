@@ -65,7 +65,7 @@ func checkGradients(
         XCTAssertGreaterThan(largest, 1e-2, "\(what): all numeric gradients are ~0", file: file, line: line)
     }
 
-    compare("dL/dinput", count: input.count, pointer: input.data, analytic: inputGrad.data)
+    withPointers(input, inputGrad) { x, dx in compare("dL/dinput", count: input.count, pointer: x, analytic: dx) }
     if let store {
         // Snapshot analytic parameter gradients: the numeric passes run forward only.
         let grads = Array(UnsafeBufferPointer(start: store.grads, count: store.count))

@@ -84,6 +84,11 @@ const sr_kernels *sr_kernels_for(sr_isa isa);
 /// when `trim_threshold` bytes at its top are free (elsewhere a no-op).
 void sr_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
 
+/// 1 when this build runs under AddressSanitizer (`swift build --sanitize=address` compiles the C
+/// targets with -fsanitize=address too), else 0: TensorMemory then frees every buffer at once, so
+/// ASan sees a use of a released tensor's memory instead of a recycled buffer.
+int sr_address_sanitizer_active(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,6 +41,23 @@ int srpng_write_general(const char *path, const void *samples, uint32_t width, u
                         const uint8_t *palette, int palette_count,
                         char *message, size_t message_size);
 
+// A PNG written a band of rows at a time, so an image never has to be whole in memory:
+// non-interlaced, bit_depth 8 or 16, color_type 0 (gray) or 2 (RGB); samples as for
+// srpng_write_general. open returns NULL on failure (message says why); after a failed
+// write the writer only accepts close.
+typedef struct srpng_row_writer srpng_row_writer;
+
+srpng_row_writer *srpng_row_writer_open(const char *path, uint32_t width, uint32_t height,
+                                        int bit_depth, int color_type,
+                                        char *message, size_t message_size);
+
+// Writes the next `count` rows (count * width * channels samples, row-major).
+int srpng_row_writer_write(srpng_row_writer *writer, const void *rows, uint32_t count,
+                           char *message, size_t message_size);
+
+// Ends the file once every row was written (else fails) and frees the writer in every case.
+int srpng_row_writer_close(srpng_row_writer *writer, char *message, size_t message_size);
+
 void srpng_free(uint8_t *pixels);
 
 #endif

@@ -16,14 +16,14 @@ private func patchMatrix(_ image: UnsafePointer<Float>, _ columns: UnsafeMutable
 /// output (N,OC,OH,OW) = conv(input (N,C,H,W), weight (OC,C,KH,KW)) + bias (OC)
 public func convForward(
     output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry, options: ConvOptions = ConvOptions()
 ) {
-    if usesWinograd(g) {
-        winogradConvForward(output: output, input: input, weight: weight, bias: bias, g)
+    if usesWinograd(g, options) {
+        winogradConvForward(output: output, input: input, weight: weight, bias: bias, g, options)
         return
     }
     if usesOutputSide(g) {
-        outputSideConvForward(output: output, input: input, weight: weight, bias: bias, g)
+        outputSideConvForward(output: output, input: input, weight: weight, bias: bias, g, options)
         return
     }
     if usesShiftedWindow(g) {
@@ -66,16 +66,16 @@ private func forEachImage(_ g: ConvGeometry, _ body: (Range<Int>) -> Void) {
 public func convBackward(
     inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
     biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
-    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry
+    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry, options: ConvOptions = ConvOptions()
 ) {
-    if usesWinograd(g) {
+    if usesWinograd(g, options) {
         winogradConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
-                             input: input, weight: weight, g)
+                             input: input, weight: weight, g, options)
         return
     }
     if usesOutputSide(g) {
         outputSideConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
-                               input: input, weight: weight, g)
+                               input: input, weight: weight, g, options)
         return
     }
     if usesShiftedWindow(g) {

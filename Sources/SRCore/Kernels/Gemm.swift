@@ -52,19 +52,53 @@ enum SmallGemm {
 /// fight the kernels' own threads for the cores, and on SRGAN's small products (K = 64) two
 /// OpenBLAS threads were slower than one. Instead `parallelGemm` splits a large product into one
 /// single-threaded sgemm per thread, and kernels split their own work (Winograd: the 36 products).
+///
+/// The count is set once, at start-up (`set`: the command line, from --threads or the cores;
+/// without it OPENBLAS_NUM_THREADS or the cores), and does not change after. Code that measures
+/// or tests another count runs it inside `withThreads`, which holds for that call only and on
+/// that thread (a task-local value), so nothing else sees it.
 public enum BLASThreads {
-    nonisolated(unsafe) private static var count: Int = {
-        let configured = Int(openblas_get_num_threads())  // OPENBLAS_NUM_THREADS, or the cores
-        openblas_set_num_threads(1)
-        return max(1, configured)
-    }()
+    private static let startup = StartupThreads()
+    @TaskLocal private static var scoped: Int?
 
-    public static func set(_ threads: Int) {
-        count = max(1, threads)
-        openblas_set_num_threads(1)
+    /// The process's thread count, once, before the first kernel runs; a second call with
+    /// another count is a programming error.
+    public static func set(_ threads: Int) { startup.set(max(1, threads)) }
+
+    /// The count for kernels called now: `withThreads`'s inside it, else the start-up count.
+    public static var current: Int { scoped ?? startup.count }
+
+    /// Runs `body` with `threads` threads for its kernels (benchmarks at several counts, tests
+    /// that compare one thread with two).
+    public static func withThreads<Result>(_ threads: Int, _ body: () throws -> Result) rethrows -> Result {
+        try $scoped.withValue(max(1, threads), operation: body)
+    }
+}
+
+/// The start-up count: OPENBLAS_NUM_THREADS (or the cores) until `set`, which may run once.
+private final class StartupThreads: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int?
+    private var wasSet = false
+
+    var count: Int {
+        lock.withLock {
+            if let value { return value }
+            let configured = max(1, Int(openblas_get_num_threads()))  // OPENBLAS_NUM_THREADS, or the cores
+            openblas_set_num_threads(1)
+            value = configured
+            return configured
+        }
     }
 
-    public static var current: Int { count }
+    func set(_ threads: Int) {
+        lock.withLock {
+            precondition(!wasSet || value == threads, "BLASThreads.set(\(threads)) after BLASThreads.set(\(value ?? 0)): the count is set once, at start-up")
+            value = threads
+            wasSet = true
+        }
+        openblas_set_num_threads(1)
+    }
 }
 
 /// gemm split into one single-threaded sgemm per thread along the longer side of C, when the

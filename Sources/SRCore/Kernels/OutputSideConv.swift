@@ -37,19 +37,14 @@ private func tapMajorWeights(_ weight: UnsafePointer<Float>, _ s: OutputSideGeom
     return out
 }
 
-/// Padded rows per band of the forward: the band's tap products (K*K*OC x rows x Wp floats) stay
-/// about 4 MB, in cache while they are added into the output, whatever the image size (the whole
-/// 512x512 image at once took a 263 MB product, written and read back from memory).
-public enum OutputSide {
-    nonisolated(unsafe) public static var bandFloats = 1 << 20
-}
-
 func outputSideConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
+                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+                           _ options: ConvOptions) {
     let s = OutputSideGeometry(g: g)
     let (k, wp) = (s.k, s.paddedWidth)
     let paddedHeight = s.padding.paddedHeight
-    let bandRows = max(1, min(paddedHeight, OutputSide.bandFloats / (s.rows * wp)))
+    // Padded rows per band: the band's tap products (K*K*OC x rows x Wp floats) within the budget.
+    let bandRows = max(1, min(paddedHeight, options.outputSideBandFloats / (s.rows * wp)))
     let weights = tapMajorWeights(weight, s)
     let bandCount = g.inChannels * bandRows * wp, tapCount = s.rows * bandRows * wp
     let band = TensorMemory.allocate(bandCount), taps = TensorMemory.allocate(tapCount)
@@ -90,11 +85,13 @@ func outputSideConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
 
 func outputSideConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                             biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
-                            input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry) {
+                            input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry,
+                            _ options: ConvOptions) {
     let s = OutputSideGeometry(g: g)
     let (k, wp, p) = (s.k, s.paddedWidth, g.padding)
     let paddedHeight = s.padding.paddedHeight
-    let bandRows = max(1, min(paddedHeight, OutputSide.bandFloats / (s.rows * wp)))
+    // Padded rows per band: the band's tap products (K*K*OC x rows x Wp floats) within the budget.
+    let bandRows = max(1, min(paddedHeight, options.outputSideBandFloats / (s.rows * wp)))
     let weights = tapMajorWeights(weight, s)
     let bandCount = g.inChannels * bandRows * wp, scatteredCount = s.rows * bandRows * wp
     let band = TensorMemory.allocate(bandCount), bandGrad = TensorMemory.allocate(bandCount)

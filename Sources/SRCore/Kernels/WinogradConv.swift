@@ -24,16 +24,9 @@ import Foundation
 /// convolutions with 8 or more channels in and out. With RGB in, the transforms cost more than
 /// they save (im2col stays); with few outputs (a 3x3 tail to RGB) the output-side path is faster
 /// (measured on the tiny preset's 32 -> 3 tail: 3.1 ms against Winograd's 7.9 and im2col's 16.9).
-func usesWinograd(_ g: ConvGeometry) -> Bool {
+func usesWinograd(_ g: ConvGeometry, _ options: ConvOptions) -> Bool {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1
-        && g.inChannels >= 8 && g.outChannels >= 8 && !Winograd.disabled
-}
-
-public enum Winograd {
-    /// Turns the Winograd path off (benchmarks and tests compare it with im2col).
-    nonisolated(unsafe) public static var disabled = false
-    /// Floats of transformed tiles (V and M together) per chunk, about (tests lower it).
-    nonisolated(unsafe) public static var chunkFloats = 1 << 21
+        && g.inChannels >= 8 && g.outChannels >= 8 && options.winograd
 }
 
 /// body(xi) for the 36 points of the transformed tile, split over the threads: the products are
@@ -47,6 +40,8 @@ private func forEachPoint(work: Int, _ body: (Int) -> Void) {
 /// The tiles of one convolution's images: a 6x6 input tile per 4x4 output tile.
 private struct TileGrid {
     let height: Int, width: Int
+    /// Floats of transformed tiles per chunk, about (ConvOptions.winogradChunkFloats).
+    let chunkFloats: Int
     var tilesY: Int { (height + 3) / 4 }
     var tilesX: Int { (width + 3) / 4 }
     var perImage: Int { tilesY * tilesX }
@@ -57,7 +52,7 @@ private struct TileGrid {
     /// Whole images per chunk for `channels` floats per tile point (C + OC), the batch split
     /// into chunks of equal size.
     func imagesPerChunk(batch: Int, channels: Int) -> Int {
-        let most = max(1, min(batch, Winograd.chunkFloats / (36 * channels * perImage)))
+        let most = max(1, min(batch, chunkFloats / (36 * channels * perImage)))
         let chunks = (batch + most - 1) / most
         return (batch + chunks - 1) / chunks
     }
@@ -65,7 +60,7 @@ private struct TileGrid {
     /// Tile rows per chunk when one image alone is over the budget (large images: inference,
     /// validation), else all of them.
     func rowsPerChunk(channels: Int) -> Int {
-        let most = max(1, min(tilesY, Winograd.chunkFloats / (36 * channels * tilesX)))
+        let most = max(1, min(tilesY, chunkFloats / (36 * channels * tilesX)))
         let chunks = (tilesY + most - 1) / most
         return (tilesY + chunks - 1) / chunks
     }
@@ -301,8 +296,8 @@ private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: Unsa
 /// output (N,OC,H,W) = conv3x3 same (input (N,C,H,W)) + bias, U (36, C, OC) from the weight transform.
 private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                              batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int) {
-    let grid = TileGrid(height: height, width: width)
+                              batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, chunkFloats: Int) {
+    let grid = TileGrid(height: height, width: width, chunkFloats: chunkFloats)
     let chunks = grid.chunks(batch: batch, channels: inChannels + outChannels)
     let (chunkImages, chunkTiles) = (chunks[0].images, chunks[0].tiles)
     let paddedCount = chunkImages * grid.paddedHeight * grid.paddedWidth * inChannels
@@ -333,25 +328,28 @@ private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: Unsafe
 
 /// output (N,OC,H,W) = conv3x3 same (input (N,C,H,W), weight (OC,C,3,3)) + bias (OC)
 func winogradConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
+                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry, _ options: ConvOptions) {
     let u = winogradWeightTransform(weight, outChannels: g.outChannels, inChannels: g.inChannels, flipped: false)
     defer { TensorMemory.release(u, count: 36 * g.inChannels * g.outChannels) }
-    winogradConvForward(output: output, input: input, transformedWeight: u, bias: bias, g)
+    winogradConvForward(output: output, input: input, transformedWeight: u, bias: bias, g, options)
 }
 
 /// The same with U (36, C, OC) = `winogradWeightTransform(weight, flipped: false)` made earlier
 /// (a frozen layer keeps it between calls).
 func winogradConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                         transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
+                         transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+                         _ options: ConvOptions) {
     winogradConvolve(output: output, input: input, transformedWeight: u, bias: bias, batch: g.batch,
-                     inChannels: g.inChannels, outChannels: g.outChannels, height: g.inHeight, width: g.inWidth)
+                     inChannels: g.inChannels, outChannels: g.outChannels, height: g.inHeight, width: g.inWidth,
+                     chunkFloats: options.winogradChunkFloats)
 }
 
 /// Given outputGrad (N,OC,H,W): weightGrad (OC,C,3,3) += dL/dW, biasGrad (OC) += dL/db, inputGrad
 /// (N,C,H,W) = dL/dx (overwritten); each skipped when nil.
 func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                           biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
-                          input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry) {
+                          input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry,
+                          _ options: ConvOptions) {
     if let biasGrad {
         for n in 0..<g.batch {
             for oc in 0..<g.outChannels {
@@ -367,11 +365,12 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
         let flipped = winogradWeightTransform(weight, outChannels: g.outChannels, inChannels: g.inChannels, flipped: true)
         defer { TensorMemory.release(flipped, count: 36 * g.inChannels * g.outChannels) }
         winogradConvolve(output: inputGrad, input: outputGrad, transformedWeight: flipped, bias: nil, batch: g.batch,
-                         inChannels: g.outChannels, outChannels: g.inChannels, height: g.inHeight, width: g.inWidth)
+                         inChannels: g.outChannels, outChannels: g.inChannels, height: g.inHeight, width: g.inWidth,
+                         chunkFloats: options.winogradChunkFloats)
     }
     guard let weightGrad else { return }
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
-    let grid = TileGrid(height: g.inHeight, width: g.inWidth)
+    let grid = TileGrid(height: g.inHeight, width: g.inWidth, chunkFloats: options.winogradChunkFloats)
     let chunks = grid.chunks(batch: g.batch, channels: inChannels + outChannels)
     let (chunkImages, chunkTiles) = (chunks[0].images, chunks[0].tiles)
     let paddedCount = chunkImages * grid.paddedHeight * grid.paddedWidth * inChannels

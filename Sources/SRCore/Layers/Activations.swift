@@ -22,8 +22,10 @@ public final class PReLU: Layer {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.shape.count == 4 && input.c == channels, "PReLU(\(channels)) given \(input)")
         let output = Tensor(uninitializedShape: input.shape)
-        preluForward(output: output.data, input: input.data, slope: store.values + slope.offset,
-                     batch: input.n, channels: channels, plane: input.h * input.w)
+        withPointers(output, input) { y, x in
+            preluForward(output: y, input: x, slope: store.values + slope.offset,
+                         batch: input.n, channels: channels, plane: input.h * input.w)
+        }
         self.input = mode.recordsForBackward ? input : nil
         return output
     }
@@ -31,9 +33,11 @@ public final class PReLU: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let input = cached(self.input, "PReLU")
         let inputGrad = needInputGrad ? Tensor(uninitializedShape: input.shape) : nil
-        preluBackward(inputGrad: inputGrad?.data, slopeGrad: store.gradPointer(slope),
-                      outputGrad: outputGrad.data, input: input.data, slope: store.values + slope.offset,
-                      batch: input.n, channels: channels, plane: input.h * input.w)
+        withPointers(optional: inputGrad, outputGrad, input) { dx, dy, x in
+            preluBackward(inputGrad: dx, slopeGrad: store.gradPointer(slope),
+                          outputGrad: dy, input: x, slope: store.values + slope.offset,
+                          batch: input.n, channels: channels, plane: input.h * input.w)
+        }
         return inputGrad
     }
 }
@@ -47,7 +51,9 @@ public final class LeakyReLU: Layer {
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let output = Tensor(uninitializedShape: input.shape)
-        leakyReLUForward(output: output.data, input: input.data, count: input.count, negativeSlope: negativeSlope)
+        withPointers(output, input) { y, x in
+            leakyReLUForward(output: y, input: x, count: input.count, negativeSlope: negativeSlope)
+        }
         self.input = mode.recordsForBackward ? input : nil
         return output
     }
@@ -56,8 +62,9 @@ public final class LeakyReLU: Layer {
         let input = cached(self.input, "LeakyReLU")
         guard needInputGrad else { return nil }
         let inputGrad = Tensor(uninitializedShape: input.shape)
-        leakyReLUBackward(inputGrad: inputGrad.data, outputGrad: outputGrad.data, input: input.data,
-                          count: input.count, negativeSlope: negativeSlope)
+        withPointers(inputGrad, outputGrad, input) { dx, dy, x in
+            leakyReLUBackward(inputGrad: dx, outputGrad: dy, input: x, count: input.count, negativeSlope: negativeSlope)
+        }
         return inputGrad
     }
 }
@@ -71,7 +78,7 @@ public final class Sigmoid: Layer {
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let output = Tensor(uninitializedShape: input.shape)
-        sigmoidForward(output: output.data, input: input.data, count: input.count)
+        withPointers(output, input) { y, x in sigmoidForward(output: y, input: x, count: input.count) }
         self.output = mode.recordsForBackward ? output : nil
         return output
     }
@@ -80,8 +87,9 @@ public final class Sigmoid: Layer {
         let output = cached(self.output, "Sigmoid")
         guard needInputGrad else { return nil }
         let inputGrad = Tensor(uninitializedShape: output.shape)
-        sigmoidBackward(inputGrad: inputGrad.data, outputGrad: outputGrad.data, output: output.data,
-                        count: output.count)
+        withPointers(inputGrad, outputGrad, output) { dx, dy, y in
+            sigmoidBackward(inputGrad: dx, outputGrad: dy, output: y, count: output.count)
+        }
         return inputGrad
     }
 }

@@ -54,19 +54,23 @@ public final class BatchNorm2d: Layer {
         let mean = Tensor(shape: [channels]), invStd = Tensor(shape: [channels])
         let gammaPointer = parameters.values + gamma.offset, betaPointer = parameters.values + beta.offset
         if mode.usesBatchStatistics {
-            reducedCount = batchNormForwardTraining(
-                output: output.data, mean: mean.data, invStd: invStd.data,
-                runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
-                input: input.data, gamma: gammaPointer, beta: betaPointer, activation: activation,
-                batch: input.n, channels: channels, plane: plane, eps: eps, momentum: momentum,
-                reduce: statisticsReducer)
+            reducedCount = withPointers(output, mean, invStd, input) { y, mean, invStd, x in
+                batchNormForwardTraining(
+                    output: y, mean: mean, invStd: invStd,
+                    runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
+                    input: x, gamma: gammaPointer, beta: betaPointer, activation: activation,
+                    batch: input.n, channels: channels, plane: plane, eps: eps, momentum: momentum,
+                    reduce: statisticsReducer)
+            }
             numBatchesTracked += 1
         } else {
-            batchNormForwardInference(
-                output: output.data, input: input.data,
-                runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
-                gamma: gammaPointer, beta: betaPointer, activation: activation,
-                batch: input.n, channels: channels, plane: plane, eps: eps)
+            withPointers(output, input) { y, x in
+                batchNormForwardInference(
+                    output: y, input: x,
+                    runningMean: buffers.values + runningMean.offset, runningVar: buffers.values + runningVar.offset,
+                    gamma: gammaPointer, beta: betaPointer, activation: activation,
+                    batch: input.n, channels: channels, plane: plane, eps: eps)
+            }
             for c in 0..<channels {
                 mean[c] = buffers.values[runningMean.offset + c]
                 invStd[c] = 1 / (buffers.values[runningVar.offset + c] + eps).squareRoot()
@@ -88,13 +92,16 @@ public final class BatchNorm2d: Layer {
                   slopeGrad: UnsafeMutablePointer<Float>?) -> Tensor? {
         let input = cached(self.input, "BatchNorm2d")
         let inputGrad = needInputGrad ? Tensor(uninitializedShape: input.shape) : nil
-        batchNormBackward(
-            inputGrad: inputGrad?.data, gammaGrad: parameters.gradPointer(gamma),
-            betaGrad: parameters.gradPointer(beta), slopeGrad: slopeGrad, outputGrad: outputGrad.data,
-            input: input.data, mean: cached(mean, "BatchNorm2d").data, invStd: cached(invStd, "BatchNorm2d").data,
-            gamma: parameters.values + gamma.offset, beta: parameters.values + beta.offset, activation: activation,
-            batch: input.n, channels: channels, plane: input.h * input.w, batchStatistics: usedBatchStatistics,
-            reduce: statisticsReducer, reducedCount: reducedCount)
+        let mean = cached(self.mean, "BatchNorm2d"), invStd = cached(self.invStd, "BatchNorm2d")
+        withPointers(mean, invStd) { mean, invStd in withPointers(optional: inputGrad, outputGrad, input) { dx, dy, x in
+            batchNormBackward(
+                inputGrad: dx, gammaGrad: parameters.gradPointer(gamma),
+                betaGrad: parameters.gradPointer(beta), slopeGrad: slopeGrad, outputGrad: dy,
+                input: x, mean: mean, invStd: invStd,
+                gamma: parameters.values + gamma.offset, beta: parameters.values + beta.offset, activation: activation,
+                batch: input.n, channels: channels, plane: input.h * input.w, batchStatistics: usedBatchStatistics,
+                reduce: statisticsReducer, reducedCount: reducedCount)
+        } }
         return inputGrad
     }
 }

@@ -21,9 +21,9 @@ public final class ConcatSkip: Layer {
         let shape = cached(inputShape, "ConcatSkip")
         let (skipGrad, branchGrad) = splitChannels(outputGrad, first: shape[1])
         guard let innerGrad = inner.backward(branchGrad, needInputGrad: needInputGrad) else { return nil }
-        let inputGrad = innerGrad.data == branchGrad.data ? innerGrad.copy() : innerGrad
+        let inputGrad = innerGrad.sharesStorage(with: branchGrad) ? innerGrad.copy() : innerGrad
         precondition(inputGrad.shape == shape, "ConcatSkip: inner's input gradient is \(inputGrad), expected \(shape)")
-        addInPlace(inputGrad.data, skipGrad.data, count: inputGrad.count)
+        withPointers(inputGrad, skipGrad) { dx, skip in addInPlace(dx, skip, count: skipGrad.count) }
         return inputGrad
     }
 }

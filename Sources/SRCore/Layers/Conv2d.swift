@@ -10,6 +10,9 @@ public final class Conv2d: Layer {
     public let weight: ParameterSlot
     public let bias: ParameterSlot?
     public var kernel: Kernel = .gemm
+    /// The fast paths' choices (Winograd or im2col, chunk and band sizes): benchmarks and tests
+    /// compare paths by setting this on the layers they build.
+    public var options = ConvOptions()
     private let store: ParameterStore
     private var input: Tensor?
     /// A frozen layer's (its store is not trainable: VGG19's) Winograd-transformed weights, kept
@@ -49,15 +52,17 @@ public final class Conv2d: Layer {
         let output = Tensor(uninitializedShape: [g.batch, outChannels, g.outHeight, g.outWidth])  // every path writes all of it
         let biasPointer = bias.map { UnsafePointer(store.values + $0.offset) }
         let weightPointer = UnsafePointer(store.values + weight.offset)
-        switch kernel {
-        case .gemm:
-            if let u = frozenWinogradWeights(g) {
-                winogradConvForward(output: output.data, input: input.data, transformedWeight: u, bias: biasPointer, g)
-            } else {
-                convForward(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
+        withPointers(output, input) { y, x in
+            switch kernel {
+            case .gemm:
+                if let u = frozenWinogradWeights(g) {
+                    winogradConvForward(output: y, input: x, transformedWeight: u, bias: biasPointer, g, options)
+                } else {
+                    convForward(output: y, input: x, weight: weightPointer, bias: biasPointer, g, options: options)
+                }
+            case .reference:
+                convForwardReference(output: y, input: x, weight: weightPointer, bias: biasPointer, g)
             }
-        case .reference:
-            convForwardReference(output: output.data, input: input.data, weight: weightPointer, bias: biasPointer, g)
         }
         self.input = mode.recordsForBackward ? input : nil
         return output
@@ -65,7 +70,7 @@ public final class Conv2d: Layer {
 
     /// U for the forward of a frozen layer on the Winograd path (nil: not frozen, or another path).
     private func frozenWinogradWeights(_ g: ConvGeometry) -> UnsafePointer<Float>? {
-        guard !store.trainable, usesWinograd(g) else { return nil }
+        guard !store.trainable, usesWinograd(g, options) else { return nil }
         if frozenTransform?.version != store.version {
             let u = winogradWeightTransform(UnsafePointer(store.values + weight.offset), outChannels: outChannels,
                                             inChannels: inChannels, flipped: false)
@@ -81,14 +86,15 @@ public final class Conv2d: Layer {
         let biasGrad = bias.flatMap { store.gradPointer($0) }
         let weightGrad = store.gradPointer(weight)
         let weightPointer = UnsafePointer(store.values + weight.offset)
-        switch kernel {
-        case .gemm:
-            convBackward(inputGrad: inputGrad?.data, weightGrad: weightGrad, biasGrad: biasGrad,
-                         outputGrad: outputGrad.data, input: input.data, weight: weightPointer, g)
-        case .reference:
-            convBackwardReference(inputGrad: inputGrad?.data, weightGrad: weightGrad,
-                                  biasGrad: biasGrad, outputGrad: outputGrad.data, input: input.data,
-                                  weight: weightPointer, g)
+        withPointers(optional: inputGrad, outputGrad, input) { dx, dy, x in
+            switch kernel {
+            case .gemm:
+                convBackward(inputGrad: dx, weightGrad: weightGrad, biasGrad: biasGrad,
+                             outputGrad: dy, input: x, weight: weightPointer, g, options: options)
+            case .reference:
+                convBackwardReference(inputGrad: dx, weightGrad: weightGrad, biasGrad: biasGrad,
+                                      outputGrad: dy, input: x, weight: weightPointer, g)
+            }
         }
         return inputGrad
     }

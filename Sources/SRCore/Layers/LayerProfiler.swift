@@ -1,4 +1,4 @@
-// An opt-in stopwatch per layer. While `LayerProfiler.active` is set, every Sequential times the
+// An opt-in stopwatch per layer. Inside `LayerProfiler.profiling(p) { ... }`, every Sequential times the
 // forward and backward calls of its leaf layers (containers, Sequential and Residual, are walked
 // through, so nothing is counted twice) and adds them up here, keyed by the network being run
 // (Network sets `scope`) and a label naming the layer kind and its output shape. Callers add
@@ -17,9 +17,14 @@ public final class LayerProfiler {
         public var totalSeconds: Double { forwardSeconds + backwardSeconds }
     }
 
-    /// The profiler Sequential reports to; nil: profiling off. Set and read on one thread (the
-    /// training loop's), like the layers themselves.
-    nonisolated(unsafe) public static var active: LayerProfiler?
+    /// The profiler Sequential reports to; nil: profiling off. A task-local value: set for the
+    /// duration of `profiling`, on the thread (or task) that calls it, and seen by nothing else.
+    @TaskLocal public static var active: LayerProfiler?
+
+    /// Runs `body` with `profiler` as `active` (nil: profiling paused inside `body`).
+    public static func profiling<Result>(_ profiler: LayerProfiler?, _ body: () throws -> Result) rethrows -> Result {
+        try $active.withValue(profiler, operation: body)
+    }
 
     /// Which network the layers being timed belong to ("Generator", "Discriminator", ...).
     public var scope = ""

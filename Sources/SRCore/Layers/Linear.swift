@@ -25,9 +25,11 @@ public final class Linear: Layer {
         precondition(input.shape.count == 2 && input.shape[1] == inFeatures,
                      "Linear(\(inFeatures)->\(outFeatures)) given \(input)")
         let output = Tensor(shape: [input.shape[0], outFeatures])
-        denseForward(output: output.data, input: input.data, weight: store.values + weight.offset,
-                     bias: bias.map { UnsafePointer(store.values + $0.offset) },
-                     batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        withPointers(output, input) { y, x in
+            denseForward(output: y, input: x, weight: store.values + weight.offset,
+                         bias: bias.map { UnsafePointer(store.values + $0.offset) },
+                         batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        }
         self.input = mode.recordsForBackward ? input : nil
         return output
     }
@@ -35,10 +37,12 @@ public final class Linear: Layer {
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         let input = cached(self.input, "Linear")
         let inputGrad = needInputGrad ? Tensor(shape: input.shape) : nil
-        denseBackward(inputGrad: inputGrad?.data, weightGrad: store.gradPointer(weight),
-                      biasGrad: bias.flatMap { store.gradPointer($0) }, outputGrad: outputGrad.data,
-                      input: input.data, weight: store.values + weight.offset,
-                      batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        withPointers(optional: inputGrad, outputGrad, input) { dx, dy, x in
+            denseBackward(inputGrad: dx, weightGrad: store.gradPointer(weight),
+                          biasGrad: bias.flatMap { store.gradPointer($0) }, outputGrad: dy,
+                          input: x, weight: store.values + weight.offset,
+                          batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        }
         return inputGrad
     }
 }

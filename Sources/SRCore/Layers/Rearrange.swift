@@ -11,8 +11,10 @@ public final class PixelShuffle: Layer {
         let r2 = factor * factor
         precondition(input.shape.count == 4 && input.c % r2 == 0, "PixelShuffle(\(factor)) given \(input)")
         let output = Tensor(uninitializedShape: [input.n, input.c / r2, input.h * factor, input.w * factor])
-        pixelShuffle(input.data, output.data, batch: input.n, outChannels: input.c / r2,
-                     inHeight: input.h, inWidth: input.w, factor: factor, inverse: false)
+        withPointers(input, output) { x, y in
+            pixelShuffle(x, y, batch: input.n, outChannels: input.c / r2,
+                         inHeight: input.h, inWidth: input.w, factor: factor, inverse: false)
+        }
         inputShape = input.shape
         return output
     }
@@ -21,8 +23,10 @@ public final class PixelShuffle: Layer {
         let shape = cached(inputShape, "PixelShuffle")
         guard needInputGrad else { return nil }
         let inputGrad = Tensor(uninitializedShape: shape)
-        pixelShuffle(outputGrad.data, inputGrad.data, batch: shape[0], outChannels: shape[1] / (factor * factor),
-                     inHeight: shape[2], inWidth: shape[3], factor: factor, inverse: true)
+        withPointers(outputGrad, inputGrad) { dy, dx in
+            pixelShuffle(dy, dx, batch: shape[0], outChannels: shape[1] / (factor * factor),
+                         inHeight: shape[2], inWidth: shape[3], factor: factor, inverse: true)
+        }
         return inputGrad
     }
 }
@@ -43,8 +47,10 @@ public final class MaxPool2d: Layer {
             argmax?.deallocate()
             argmax = .allocate(capacity: output.count)
         }
-        maxPool2Forward(output: output.data, argmax: argmax!.baseAddress!, input: input.data,
-                        planes: input.n * input.c, height: input.h, width: input.w)
+        withPointers(output, input) { y, x in
+            maxPool2Forward(output: y, argmax: argmax!.baseAddress!, input: x,
+                            planes: input.n * input.c, height: input.h, width: input.w)
+        }
         inputShape = input.shape
         return output
     }
@@ -53,8 +59,10 @@ public final class MaxPool2d: Layer {
         let shape = cached(inputShape, "MaxPool2d")
         guard needInputGrad else { return nil }
         let inputGrad = Tensor(uninitializedShape: shape)  // the kernel clears it
-        maxPool2Backward(inputGrad: inputGrad.data, outputGrad: outputGrad.data, argmax: argmax!.baseAddress!,
-                         inputCount: inputGrad.count, outputCount: outputGrad.count)
+        withPointers(inputGrad, outputGrad) { dx, dy in
+            maxPool2Backward(inputGrad: dx, outputGrad: dy, argmax: argmax!.baseAddress!,
+                             inputCount: inputGrad.count, outputCount: outputGrad.count)
+        }
         return inputGrad
     }
 }

@@ -9,19 +9,19 @@ public final class Residual: Layer {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let output = inner.forward(input, mode: mode)
         precondition(output.shape == input.shape, "Residual: inner maps \(input) to \(output)")
-        addInPlace(output.data, input.data, count: output.count)
+        withPointers(output, input) { y, x in addInPlace(y, x, count: output.count) }
         return output
     }
 
     /// dx = dy + inner.backward(dy)
     public func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor? {
         guard let innerGrad = inner.backward(outputGrad, needInputGrad: needInputGrad) else { return nil }
-        if innerGrad.data == outputGrad.data {  // an inner layer that passed its gradient through
+        if innerGrad.sharesStorage(with: outputGrad) {  // an inner layer that passed its gradient through
             let sum = outputGrad.copy()
-            addInPlace(sum.data, outputGrad.data, count: sum.count)
+            withPointers(sum, outputGrad) { sum, dy in addInPlace(sum, dy, count: outputGrad.count) }
             return sum
         }
-        addInPlace(innerGrad.data, outputGrad.data, count: innerGrad.count)
+        withPointers(innerGrad, outputGrad) { dx, dy in addInPlace(dx, dy, count: outputGrad.count) }
         return innerGrad
     }
 }

@@ -13,8 +13,7 @@ public final class UpsampleNearest2x: Layer {
         let (h, w) = (input.h, input.w)
         let output = Tensor(uninitializedShape: [input.n, input.c, 2 * h, 2 * w])
         let planes = input.n * input.c
-        let source = input.data, target = output.data
-        forEachRange(planes, work: 4 * output.count) { range in
+        withPointers(input, output) { source, target in forEachRange(planes, work: 4 * output.count) { range in
             for p in range {
                 for y in 0..<h {
                     let row = source + (p * h + y) * w
@@ -26,7 +25,7 @@ public final class UpsampleNearest2x: Layer {
                     }
                 }
             }
-        }
+        } }
         inputShape = input.shape
         return output
     }
@@ -36,9 +35,8 @@ public final class UpsampleNearest2x: Layer {
         guard needInputGrad else { return nil }
         let (h, w) = (shape[2], shape[3])
         let inputGrad = Tensor(uninitializedShape: shape)
-        let source = outputGrad.data, target = inputGrad.data
         let planes = shape[0] * shape[1]
-        forEachRange(planes, work: 2 * outputGrad.count) { range in
+        withPointers(outputGrad, inputGrad) { source, target in forEachRange(planes, work: 2 * outputGrad.count) { range in
             for p in range {
                 for y in 0..<h {
                     let top = source + (p * 2 * h + 2 * y) * 2 * w, bottom = top + 2 * w
@@ -46,7 +44,7 @@ public final class UpsampleNearest2x: Layer {
                     for x in 0..<w { row[x] = top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1] }
                 }
             }
-        }
+        } }
         return inputGrad
     }
 }

@@ -1,0 +1,23 @@
+// Which convolution path a layer takes and how large the paths' working sets are: a value each
+// Conv2d holds (`Conv2d.options`) and hands to every kernel call, so a benchmark or a test that
+// compares paths sets it on the layers it builds instead of flipping a process-wide switch.
+// The defaults are what training and inference run.
+
+public struct ConvOptions: Equatable, Sendable {
+    /// 3x3 stride-1 "same" convolutions over 8 or more channels take Winograd F(4x4,3x3); false:
+    /// im2col + sgemm (the path Winograd is compared with).
+    public var winograd = true
+    /// Floats of Winograd's transformed tiles (V and M together) per chunk, about: the batch goes
+    /// in chunks of whole images, or of tile rows of one large image, within it.
+    public var winogradChunkFloats = 1 << 21
+    /// Floats of the output-side path's tap products per band of padded rows, about 4 MB, kept
+    /// in cache while they are added into the output whatever the image size (the whole 512x512
+    /// image at once took a 263 MB product, written and read back from memory).
+    public var outputSideBandFloats = 1 << 20
+
+    public init(winograd: Bool = true, winogradChunkFloats: Int = 1 << 21, outputSideBandFloats: Int = 1 << 20) {
+        self.winograd = winograd
+        self.winogradChunkFloats = winogradChunkFloats
+        self.outputSideBandFloats = outputSideBandFloats
+    }
+}
