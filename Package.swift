@@ -11,13 +11,16 @@
 //   SRData       PNG decode/encode, JPEG decode, bicubic resize, shard files, packer, streaming reader
 //   SRDistributed  Communicator: MPI and single-process
 //   SRTrain      config, content losses, training step, trainer, validation, metrics logs
+//   SRServe      serve's routes, upload checks and workers (Hummingbird)
 //   srgan-dist   the command line (one file per subcommand)
+//   srgan-fuzz   libFuzzer harnesses for the parsers of outside bytes
 import PackageDescription
 
 let package = Package(
     name: "srgan-dist",
     products: [
         .executable(name: "srgan-dist", targets: ["srgan-dist"]),
+        .executable(name: "srgan-fuzz", targets: ["srgan-fuzz"]),
         .library(name: "SRCore", targets: ["SRCore"]),
     ],
     dependencies: [
@@ -60,6 +63,9 @@ let package = Package(
         .target(name: "SRTrain", dependencies: ["SRCore", "SRModels", "SRData", "SRDistributed",
                                                 .product(name: "Yams", package: "Yams")]),
 
+        // serve's routes, upload checking and workers (a library, so the fuzzing harness drives them).
+        .target(name: "SRServe", dependencies: ["SRTrain", "SRData", .product(name: "Hummingbird", package: "hummingbird")]),
+
         // The command line.
         .executableTarget(
             name: "srgan-dist",
@@ -69,9 +75,13 @@ let package = Package(
                 "SRTrain",
                 "SRData",
                 "SRDistributed",
+                "SRServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
+
+        // Fuzzing harnesses for every parser of outside bytes (docs/fuzzing.md, scripts/fuzz.sh).
+        .executableTarget(name: "srgan-fuzz", dependencies: ["SRModels", "SRData", "SRTrain", "SRServe"]),
 
         .testTarget(name: "SRCoreTests", dependencies: ["SRCore", "CKernels"],
                     resources: [.copy("Fixtures")]),
@@ -81,7 +91,7 @@ let package = Package(
         .testTarget(name: "SRTrainTests", dependencies: ["SRTrain", "SRData"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.
-        .testTarget(name: "CLITests", dependencies: ["srgan-dist", "CPNGShim", "SRData"]),
+        .testTarget(name: "CLITests", dependencies: ["srgan-dist", "srgan-fuzz", "CPNGShim", "SRData"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -41,3 +41,8 @@ echo "test: the unit suites under AddressSanitizer"
 swift build -c release --build-tests --sanitize=address --scratch-path .build-asan
 ASAN_OPTIONS=detect_leaks=0 swift test -c release --skip-build --disable-swift-testing --sanitize=address \
     --scratch-path .build-asan --filter "SRCoreTests|SRModelsTests|SRDataTests|SRTrainTests|CEdgesTests"
+# Coverage-guided fuzzing, a minute per target (docs/fuzzing.md): every parser of outside bytes
+# under libFuzzer and AddressSanitizer, from the committed seeds; a crash or a failed harness
+# property fails the run and leaves its input in .fuzz-work/findings/.
+echo "test: fuzzing smoke runs"
+bash scripts/fuzz.sh --seconds 60

@@ -7,13 +7,15 @@
 // worker pool; the generator (whose layers keep buffers, so it is not thread-safe) runs on one
 // serial queue, one image at a time, with later uploads waiting their turn (ServeWorkers.swift).
 //
-// Files: Serve.swift (the command and the routes), ServeWorkers.swift (checking, decoding and
-// upscaling uploads off the event loops), ServePage.swift (the page: HTML, CSS and JS).
+// Files: Serve.swift (the command: options, model, listening), and in the SRServe library
+// ServeRoutes.swift (the routes), ServeWorkers.swift (checking, decoding and upscaling uploads
+// off the event loops), ServePage.swift (the page: HTML, CSS and JS).
 
 import ArgumentParser
 import Foundation
 import Hummingbird
 import SRCore
+import SRServe
 import SRTrain
 
 struct Serve: AsyncParsableCommand {
@@ -68,34 +70,8 @@ struct Serve: AsyncParsableCommand {
         }
         defer { workers.removeScratch() }
 
-        let page = ServePage.html(model: model, limits: limits)
-        let summary = model.generator.summary, scale = model.scale, modelFile = model.file
-        let router = Router()
-        router.get("/") { _, _ in
-            Self.response(.ok, contentType: "text/html; charset=utf-8", body: ByteBuffer(string: page))
-        }
-        router.get("/health") { _, _ in
-            let health = Health(status: "ok", model: summary, scale: scale,
-                                maxUploadBytes: limits.maxBytes, maxPixels: limits.maxPixels,
-                                busy: workers.busy, waiting: workers.waiting)
-            return Self.json(health)
-        }
-        router.post("/upscale") { request, _ in
-            do {
-                let bytes = try await Self.collectUpload(request, limits: limits)
-                let result = try await workers.upscale(bytes)
-                return Self.json(result)
-            } catch let problem as UploadProblem {
-                return Self.response(problem.status, contentType: "text/plain; charset=utf-8",
-                                     body: ByteBuffer(string: problem.message + "\n"))
-            } catch {
-                // Not the upload's fault (a full disk for the scratch files, say): 500, and said on stderr.
-                FileHandle.standardError.write(Data("error: POST /upscale: \(error)\n".utf8))
-                return Self.response(.internalServerError, contentType: "text/plain; charset=utf-8",
-                                     body: ByteBuffer(string: "The server failed to upscale this image (\(error)). Its log has the details.\n"))
-            }
-        }
-
+        let router = ServeRoutes.router(model: model, limits: limits, workers: workers)
+        let summary = model.generator.summary, modelFile = model.file
         let host = self.host
         let started = ServerStarted()
         let app = Application(
@@ -105,8 +81,8 @@ struct Serve: AsyncParsableCommand {
                 started.set()
                 let bound = channel.localAddress?.port ?? 0
                 print("serving \(summary) from \(modelFile)")
-                print(String(format: "uploads: PNG or JPEG, up to %@ MB and %@ megapixels", Self.number(Double(limits.maxBytes) / 1e6),
-                             Self.number(Double(limits.maxPixels) / 1e6)))
+                print(String(format: "uploads: PNG or JPEG, up to %@ MB and %@ megapixels", ServeRoutes.number(Double(limits.maxBytes) / 1e6),
+                             ServeRoutes.number(Double(limits.maxPixels) / 1e6)))
                 print("listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/")
                 fflush(stdout)
             })
@@ -120,38 +96,6 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
     }
-
-    /// The request body, refused early when the client announces too many bytes, and cut off as
-    /// soon as it passes the limit otherwise.
-    static func collectUpload(_ request: Request, limits: UploadLimits) async throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        if let announced = request.headers[.contentLength].flatMap({ Int($0) }) {
-            guard announced <= limits.maxBytes else { throw UploadProblem.tooManyBytes(limits.maxBytes) }
-            bytes.reserveCapacity(max(announced, 0))
-        }
-        for try await chunk in request.body {
-            guard bytes.count + chunk.readableBytes <= limits.maxBytes else { throw UploadProblem.tooManyBytes(limits.maxBytes) }
-            bytes.append(contentsOf: chunk.readableBytesView)
-        }
-        guard !bytes.isEmpty else { throw UploadProblem.empty }
-        return bytes
-    }
-
-    static func response(_ status: HTTPResponse.Status, contentType: String, body: ByteBuffer) -> Response {
-        Response(status: status, headers: [.contentType: contentType, .cacheControl: "no-store"], body: .init(byteBuffer: body))
-    }
-
-    static func json(_ value: some Encodable) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return response(.ok, contentType: "application/json", body: ByteBuffer(bytes: data))
-    }
-
-    /// 20 -> "20", 0.5 -> "0.5".
-    static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
-    }
 }
 
 /// Set once the server listens (from Hummingbird's callback, read after it returns).
@@ -160,17 +104,4 @@ final class ServerStarted: @unchecked Sendable {
     private var started = false
     var value: Bool { lock.withLock { started } }
     func set() { lock.withLock { started = true } }
-}
-
-/// What GET /health answers.
-struct Health: Encodable {
-    let status: String
-    let model: String
-    let scale: Int
-    let maxUploadBytes: Int
-    let maxPixels: Int
-    /// 1 while an image is being upscaled.
-    let busy: Int
-    /// Uploads decoded and waiting for the generator.
-    let waiting: Int
 }

@@ -11,13 +11,17 @@ import Hummingbird
 import SRData
 import SRTrain
 
-struct UploadLimits {
-    let maxBytes: Int
-    let maxPixels: Int
+public struct UploadLimits: Sendable {
+    public let maxBytes: Int
+    public let maxPixels: Int
+    public init(maxBytes: Int, maxPixels: Int) {
+        self.maxBytes = maxBytes
+        self.maxPixels = maxPixels
+    }
 }
 
 /// A refused upload: an HTTP status and one plain sentence for the page.
-enum UploadProblem: Error {
+public enum UploadProblem: Error {
     case empty
     case tooManyBytes(Int)
     case notPNG(String)
@@ -26,7 +30,7 @@ enum UploadProblem: Error {
     case tooManyPixels(width: Int, height: Int, limit: Int)
     case damaged(String)
 
-    var status: HTTPResponse.Status {
+    public var status: HTTPResponse.Status {
         switch self {
         case .empty: return .badRequest
         case .tooManyBytes, .tooManyPixels: return .contentTooLarge
@@ -35,19 +39,19 @@ enum UploadProblem: Error {
         }
     }
 
-    var message: String {
+    public var message: String {
         switch self {
         case .empty:
             return "The upload is empty: choose a PNG or JPEG file first."
         case .tooManyBytes(let limit):
-            return "The file is larger than \(Serve.number(Double(limit) / 1e6)) MB, the limit of this server (--max-upload-mb). Upload a smaller image."
+            return "The file is larger than \(ServeRoutes.number(Double(limit) / 1e6)) MB, the limit of this server (--max-upload-mb). Upload a smaller image."
         case .notPNG(let kind):
             return "This is not a PNG or JPEG file\(kind.isEmpty ? "" : " (it looks like \(kind))"): only PNG and JPEG images are supported. Convert it to PNG first."
         case .multipart:
             return "This is a multipart form upload (what curl -F or an HTML form sends), not an image file: POST /upscale takes the PNG or JPEG file's own bytes as the whole request body, e.g. curl --data-binary @photo.png http://HOST:PORT/upscale"
         case .tooManyPixels(let width, let height, let limit):
             return String(format: "The image is %dx%d, %.3g megapixels, above the limit of %@ megapixels (--max-megapixels). Crop or shrink it.",
-                          width, height, Double(width * height) / 1e6, Serve.number(Double(limit) / 1e6))
+                          width, height, Double(width * height) / 1e6, ServeRoutes.number(Double(limit) / 1e6))
         case .damaged(let detail):
             return "The image file is damaged (\(detail)). Re-export it and try again."
         }
@@ -55,32 +59,32 @@ enum UploadProblem: Error {
 }
 
 /// What POST /upscale answers: both results as base64 PNG files, sizes and timings.
-struct UpscaleResult: Encodable {
-    let scale: Int
-    let inputWidth: Int
-    let inputHeight: Int
-    let outputWidth: Int
-    let outputHeight: Int
+public struct UpscaleResult: Encodable, Sendable {
+    public let scale: Int
+    public let inputWidth: Int
+    public let inputHeight: Int
+    public let outputWidth: Int
+    public let outputHeight: Int
     /// Base64 of the PNG files (8-bit, or 16-bit for 16-bit input; gray for gray input).
-    let bicubic: String
-    let model: String
-    let timings: Timings
+    public let bicubic: String
+    public let model: String
+    public let timings: Timings
 
-    struct Timings: Encodable {
+    public struct Timings: Encodable, Sendable {
         /// Checking and decoding the upload.
-        let decodeMs: Double
+        public let decodeMs: Double
         /// Waiting for the uploads ahead of this one.
-        let queueMs: Double
-        let bicubicMs: Double
-        let modelMs: Double
+        public let queueMs: Double
+        public let bicubicMs: Double
+        public let modelMs: Double
         /// Encoding both results as PNG.
-        let encodeMs: Double
+        public let encodeMs: Double
     }
 }
 
 /// Owns the generator and the two kinds of worker threads. Its mutable state (the counters) is
 /// guarded by `lock`; the upscaler is only touched on `inferenceQueue`.
-final class ServeWorkers: @unchecked Sendable {
+public final class ServeWorkers: @unchecked Sendable {
     private let upscaler: Upscaler
     private let limits: UploadLimits
     private let scratch: URL
@@ -91,7 +95,7 @@ final class ServeWorkers: @unchecked Sendable {
     private var busyCount = 0
     private var waitingCount = 0
 
-    init(model: TrainedModel, limits: UploadLimits, holdFile: String? = nil) throws {
+    public init(model: TrainedModel, limits: UploadLimits, holdFile: String? = nil) throws {
         guard model.generator.config.kind != .colorize else {
             throw ConfigurationError("\(model.file): a colourising generator; serve runs x4 SR generators only",
                                      hint: "use 'srgan-dist upscale --colorize' with this model")
@@ -105,13 +109,13 @@ final class ServeWorkers: @unchecked Sendable {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }
 
-    var busy: Int { lock.withLock { busyCount } }
-    var waiting: Int { lock.withLock { waitingCount } }
+    public var busy: Int { lock.withLock { busyCount } }
+    public var waiting: Int { lock.withLock { waitingCount } }
 
-    func removeScratch() { try? FileManager.default.removeItem(at: scratch) }
+    public func removeScratch() { try? FileManager.default.removeItem(at: scratch) }
 
     /// Checks and decodes `bytes`, then upscales them when the generator is free.
-    func upscale(_ bytes: [UInt8]) async throws -> UpscaleResult {
+    public func upscale(_ bytes: [UInt8]) async throws -> UpscaleResult {
         try Self.checkSignature(bytes)
         let started = DispatchTime.now()
         let image = try await onCheckers { try self.decode(bytes) }
@@ -207,7 +211,7 @@ final class ServeWorkers: @unchecked Sendable {
 }
 
 /// A server-side failure (not the upload's fault): answered with 500.
-struct ServeError: Error, CustomStringConvertible {
-    let description: String
+public struct ServeError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -9,11 +9,11 @@
 import Foundation
 import SRTrain
 
-enum ServePage {
-    static func html(model: TrainedModel, limits: UploadLimits) -> String {
+public enum ServePage {
+    public static func html(model: TrainedModel, limits: UploadLimits) -> String {
         let summary = escape(model.generator.summary)
-        let megabytes = Serve.number(Double(limits.maxBytes) / 1e6)
-        let megapixels = Serve.number(Double(limits.maxPixels) / 1e6)
+        let megabytes = ServeRoutes.number(Double(limits.maxBytes) / 1e6)
+        let megapixels = ServeRoutes.number(Double(limits.maxPixels) / 1e6)
         return #"""
         <!doctype html>
         <html lang="en">
