@@ -78,6 +78,7 @@ for i in "${!pids[@]}"; do
 done
 
 failed=0
+# The table goes to a file first: a pipe would run this block in a subshell and lose `failed`.
 {
     printf '%-12s %12s %8s %8s %8s %s\n' target executions exec/s cov corpus findings
     for target in "${targets[@]}"; do
@@ -94,7 +95,8 @@ failed=0
         fi
         printf '%-12s %12s %8s %8s %8s %s\n' "$target" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$corpus" "$note"
     done
-} | tee "$work/summary.txt"
+} > "$work/summary.txt"
+cat "$work/summary.txt"
 if [ "$failed" -ne 0 ]; then
     echo "fuzz: FINDINGS: the inputs are in $work/findings/; the reports in $work/logs/" >&2
     for target in "${targets[@]}"; do

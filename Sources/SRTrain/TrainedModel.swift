@@ -49,6 +49,12 @@ public struct TrainedModel {
                                  hint: "use a generator written by srgan-dist train, or its run or checkpoint folder")
         }
         let config = try TrainConfig.fromSaved(yaml: configText, source: file)
+        // A tampered or hand-edited config (an even tail kernel, say) must not reach the
+        // generator's precondition (found by the safetensors and checkpoint fuzzing targets).
+        if let problem = config.generator.problem {
+            throw ModelFileError(file: file, problem: "its config describes no valid generator: \(problem)",
+                                 hint: "the file was edited or damaged: use the model file or checkpoint srgan-dist wrote")
+        }
         let generator = Generator(config.generator, seed: 0)
         try generator.load(from: weights, strict: true)
         return TrainedModel(generator: generator, config: config, file: file)
