@@ -180,6 +180,19 @@ typedef struct {
     png_bytep *rows;
 } srpng_write_state;
 
+/* Ends a write, whole-image or by rows: libpng's structs freed, the file closed; a failed close
+   (a full disk flushing its last bytes) turns a success into an error. Returns the status. */
+static int close_png_writer(png_structp *png, png_infop *info, FILE *file, int status, char *message, size_t message_size) {
+    if (*png != NULL) {
+        png_destroy_write_struct(png, *info != NULL ? info : NULL);
+    }
+    if (file != NULL && fclose(file) != 0 && status == 0) {
+        set_message(message, message_size, "error closing the file (disk full?)");
+        status = -1;
+    }
+    return status;
+}
+
 static int channels_of(int color_type) {
     switch (color_type) {
     case PNG_COLOR_TYPE_GRAY: return 1;
@@ -240,13 +253,7 @@ int srpng_write_general(const char *path, const void *samples, uint32_t width, u
             status = 0;
         }
     }
-    if (state->png != NULL) {
-        png_destroy_write_struct(&state->png, state->info != NULL ? &state->info : NULL);
-    }
-    if (state->file != NULL && fclose(state->file) != 0 && status == 0) {
-        set_message(message, message_size, "error closing the file (disk full?)");
-        status = -1;
-    }
+    status = close_png_writer(&state->png, &state->info, state->file, status, message, message_size);
     free(state->rows);
     free(state);
     return status;
@@ -349,13 +356,7 @@ int srpng_row_writer_close(srpng_row_writer *writer, char *message, size_t messa
             status = 0;
         }
     }
-    if (writer->png != NULL) {
-        png_destroy_write_struct(&writer->png, writer->info != NULL ? &writer->info : NULL);
-    }
-    if (writer->file != NULL && fclose(writer->file) != 0 && status == 0) {
-        set_message(message, message_size, "error closing the file (disk full?)");
-        status = -1;
-    }
+    status = close_png_writer(&writer->png, &writer->info, writer->file, status, message, message_size);
     free(writer);
     return status;
 }
