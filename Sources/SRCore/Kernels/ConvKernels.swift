@@ -18,6 +18,18 @@ public func convForward(
     output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry, options: ConvOptions = ConvOptions()
 ) {
+    forEachBatchPart(g, options) { images, part in
+        convForwardPart(output: output + images.lowerBound * g.outChannels * g.outPlane,
+                        input: input + images.lowerBound * g.inChannels * g.inPlane,
+                        weight: weight, bias: bias, part, options: options)
+    }
+}
+
+/// convForward of the images `g` describes, on the threads the caller has.
+private func convForwardPart(
+    output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry, options: ConvOptions
+) {
     if usesWinograd(g, options) {
         winogradConvForward(output: output, input: input, weight: weight, bias: bias, g, options)
         return
@@ -67,6 +79,20 @@ public func convBackward(
     inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
     biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry, options: ConvOptions = ConvOptions()
+) {
+    forEachBatchPart(g, options, weightGrad: weightGrad, biasGrad: biasGrad) { images, part, weightGrad, biasGrad in
+        convBackwardPart(inputGrad: inputGrad.map { $0 + images.lowerBound * g.inChannels * g.inPlane },
+                         weightGrad: weightGrad, biasGrad: biasGrad,
+                         outputGrad: outputGrad + images.lowerBound * g.outChannels * g.outPlane,
+                         input: input + images.lowerBound * g.inChannels * g.inPlane, weight: weight, part, options: options)
+    }
+}
+
+/// convBackward of the images `g` describes, on the threads the caller has.
+private func convBackwardPart(
+    inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
+    biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
+    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry, options: ConvOptions
 ) {
     if usesWinograd(g, options) {
         winogradConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,

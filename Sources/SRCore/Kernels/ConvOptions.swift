@@ -14,10 +14,22 @@ public struct ConvOptions: Equatable, Sendable {
     /// in cache while they are added into the output whatever the image size (the whole 512x512
     /// image at once took a 263 MB product, written and read back from memory).
     public var outputSideBandFloats = 1 << 20
+    /// A batch with an image per thread or more is split over the threads, each running the
+    /// whole layer on its images (BatchSplit.swift), when one image's forward is at most
+    /// `splitBatchMaxImageFlops`; false: one call whose kernels split their own work.
+    public var splitBatch = true
+    /// 20 MFLOP: the tiny preset's 12x12 layers (2.7 and 10.6 MFLOP an image) and its 3x3 tail
+    /// (4 MFLOP), where the split made the step 1.2-1.35x as fast; on the paper's networks (42
+    /// MFLOP and more an image) splitting everything measured no faster for the SRResNet step and
+    /// within noise or slower for the SRGAN step (AMD EPYC family 25 model 17, 2026-12-02).
+    public var splitBatchMaxImageFlops: Double = 2e7
 
-    public init(winograd: Bool = true, winogradChunkFloats: Int = 1 << 21, outputSideBandFloats: Int = 1 << 20) {
+    public init(winograd: Bool = true, winogradChunkFloats: Int = 1 << 21, outputSideBandFloats: Int = 1 << 20,
+                splitBatch: Bool = true, splitBatchMaxImageFlops: Double = 2e7) {
         self.winograd = winograd
         self.winogradChunkFloats = winogradChunkFloats
         self.outputSideBandFloats = outputSideBandFloats
+        self.splitBatch = splitBatch
+        self.splitBatchMaxImageFlops = splitBatchMaxImageFlops
     }
 }

@@ -56,7 +56,11 @@ public final class Conv2d: Layer {
             switch kernel {
             case .gemm:
                 if let u = frozenWinogradWeights(g) {
-                    winogradConvForward(output: y, input: x, transformedWeight: u, bias: biasPointer, g, options)
+                    forEachBatchPart(g, options) { images, part in
+                        winogradConvForward(output: y + images.lowerBound * g.outChannels * g.outPlane,
+                                            input: x + images.lowerBound * g.inChannels * g.inPlane,
+                                            transformedWeight: u, bias: biasPointer, part, options)
+                    }
                 } else {
                     convForward(output: y, input: x, weight: weightPointer, bias: biasPointer, g, options: options)
                 }
