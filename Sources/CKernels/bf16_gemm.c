@@ -8,7 +8,7 @@
 //   b: panels of NR = 32 columns; in a panel, pair p holds for each column j the two bf16
 //      (b[2p][j], b[2p+1][j]) next to each other, the K-pair interleave VDPBF16PS reads:
 //      panel[p * 64 + 2j + {0, 1}].
-//   a: panels of MR = 8 rows; pair p of row i is one 32-bit word (a[i][2p], a[i][2p+1]) at
+//   a: panels of MR rows (8 by default); pair p of row i is one 32-bit word (a[i][2p], a[i][2p+1]) at
 //      panel[p * MR + i], broadcast to all 16 lanes.
 // An odd k and the ragged edges are padded with zeros, which add nothing to the sums.
 //
@@ -42,7 +42,10 @@ int sr_bf16_runs_on(const sr_cpu_info *c) {
 #ifndef SR_BF16_NC
 #define SR_BF16_NC 512
 #endif
-enum { MR = 8, NR = 32, KC = SR_BF16_KC, MC = SR_BF16_MC, NC = SR_BF16_NC };
+#ifndef SR_BF16_MR
+#define SR_BF16_MR 8
+#endif
+enum { MR = SR_BF16_MR, NR = 32, KC = SR_BF16_KC, MC = SR_BF16_MC, NC = SR_BF16_NC };
 
 // Interleaves the bf16 halves of cvtne2ps(hi, lo): [lo0..lo15, hi0..hi15] -> [lo0, hi0, lo1, hi1, ...].
 SR_BF16_TARGET static inline __m512i interleave_pairs(__m512i halves) {
@@ -101,32 +104,30 @@ SR_BF16_TARGET static void pack_a(const float *a, ptrdiff_t lda, ptrdiff_t mc, p
     }
 }
 
-// c (mr <= MR, nr <= NR) (+)= one a panel x one b panel over kp pairs.
+// c (mr <= MR, nr <= NR) (+)= one a panel x one b panel over kp pairs. The accumulator array is
+// indexed by constants only once the loops unroll, so clang keeps it in 2 MR zmm registers.
 SR_BF16_TARGET static void micro_kernel(ptrdiff_t kp, const uint32_t *ap, const uint16_t *bp, float *c,
                                         ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr, int accumulate) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
-    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
-    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
-    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+    __m512 acc[MR][2];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < kp; p++) {
         __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)(bp + p * 64));
         __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(bp + p * 64 + 32));
         const uint32_t *ar = ap + p * MR;
-#define SR_ROW(i)                                                        \
-        {                                                                \
-            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)ar[i]);       \
-            c##i##0 = _mm512_dpbf16_ps(c##i##0, ai, b0);                 \
-            c##i##1 = _mm512_dpbf16_ps(c##i##1, ai, b1);                 \
+#pragma clang loop unroll(full)
+        for (int i = 0; i < MR; i++) {
+            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)ar[i]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         }
-        SR_ROW(0) SR_ROW(1) SR_ROW(2) SR_ROW(3) SR_ROW(4) SR_ROW(5) SR_ROW(6) SR_ROW(7)
-#undef SR_ROW
     }
-    __m512 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
-                          {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
-    for (ptrdiff_t i = 0; i < mr; i++) {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr) break;
         float *ci = c + i * ldc;
-        __m512 v0 = rows[i][0], v1 = rows[i][1];
+        __m512 v0 = acc[i][0], v1 = acc[i][1];
         if (accumulate) {
             v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ci));
             v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, ci + 16));
@@ -144,8 +145,9 @@ SR_BF16_TARGET static int bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const
             for (ptrdiff_t i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
         return 0;
     }
-    ptrdiff_t ncMax = n < NC ? (n + NR - 1) / NR * NR : NC;
-    ptrdiff_t mcMax = m < MC ? (m + MR - 1) / MR * MR : MC;
+    // whole register panels: packing pads the last one of a block with zeros
+    ptrdiff_t ncMax = ((n < NC ? n : NC) + NR - 1) / NR * NR;
+    ptrdiff_t mcMax = ((m < MC ? m : MC) + MR - 1) / MR * MR;
     ptrdiff_t kpMax = ((k < KC ? k : KC) + 1) / 2;
     size_t bBytes = (size_t)(kpMax * 2 * ncMax) * sizeof(uint16_t);
     size_t aBytes = (size_t)(kpMax * mcMax) * sizeof(uint32_t);
