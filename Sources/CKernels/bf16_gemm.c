@@ -31,8 +31,8 @@ int sr_bf16_runs_on(const sr_cpu_info *c) {
 
 #define SR_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-// Register block MR x NR (16 accumulators); cache blocks: a KC x NR panel of b (16 kB) stays in
-// L1 across the MC rows of a packed block; the KC x NC block of b stays in L2.
+// Register block MR x NR (2 MR accumulators); cache blocks: a KC x NR panel of b (16 kB) stays in
+// L1 across MC rows of a; the KC x NC block of b (256 kB) stays in L2.
 #ifndef SR_BF16_KC
 #define SR_BF16_KC 256
 #endif
@@ -46,6 +46,8 @@ int sr_bf16_runs_on(const sr_cpu_info *c) {
 #define SR_BF16_MR 8
 #endif
 enum { MR = SR_BF16_MR, NR = 32, KC = SR_BF16_KC, MC = SR_BF16_MC, NC = SR_BF16_NC };
+// rows of a per pass over a block of b: whole a panels
+enum { MCB = MC / MR * MR > MR ? MC / MR * MR : MR };
 
 // Interleaves the bf16 halves of cvtne2ps(hi, lo): [lo0..lo15, hi0..hi15] -> [lo0, hi0, lo1, hi1, ...].
 SR_BF16_TARGET static inline __m512i interleave_pairs(__m512i halves) {
@@ -145,28 +147,31 @@ SR_BF16_TARGET static int bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const
             for (ptrdiff_t i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
         return 0;
     }
-    // whole register panels: packing pads the last one of a block with zeros
+    // Whole register panels: packing pads the last one of a block with zeros. The rows of a are
+    // packed once per block of k, all m of them (at most a few MB: m is a channel count times 9
+    // or a tile count), not once per block of columns: with NC = 512 the 9216 columns of a 96x96
+    // map would repack a 18 times, costing a fifth of the product when m is small.
     ptrdiff_t ncMax = ((n < NC ? n : NC) + NR - 1) / NR * NR;
-    ptrdiff_t mcMax = ((m < MC ? m : MC) + MR - 1) / MR * MR;
+    ptrdiff_t mAll = (m + MR - 1) / MR * MR;
     ptrdiff_t kpMax = ((k < KC ? k : KC) + 1) / 2;
     size_t bBytes = (size_t)(kpMax * 2 * ncMax) * sizeof(uint16_t);
-    size_t aBytes = (size_t)(kpMax * mcMax) * sizeof(uint32_t);
+    size_t aBytes = (size_t)(kpMax * mAll) * sizeof(uint32_t);
     unsigned char *work = aligned_alloc(64, (bBytes + aBytes + 63) / 64 * 64);
     if (!work) return -1;
     uint16_t *bPacked = (uint16_t *)work;
     uint32_t *aPacked = (uint32_t *)(work + bBytes);
-    for (ptrdiff_t j0 = 0; j0 < n; j0 += NC) {
-        ptrdiff_t nc = n - j0 < NC ? n - j0 : NC;
-        for (ptrdiff_t k0 = 0; k0 < k; k0 += KC) {
-            ptrdiff_t kc = k - k0 < KC ? k - k0 : KC, kp = (kc + 1) / 2;
-            int add = accumulate || k0 > 0;
+    for (ptrdiff_t k0 = 0; k0 < k; k0 += KC) {
+        ptrdiff_t kc = k - k0 < KC ? k - k0 : KC, kp = (kc + 1) / 2;
+        int add = accumulate || k0 > 0;
+        pack_a(a + k0, lda, m, kc, aPacked);
+        for (ptrdiff_t j0 = 0; j0 < n; j0 += NC) {
+            ptrdiff_t nc = n - j0 < NC ? n - j0 : NC;
             pack_b(b + k0 * ldb + j0, ldb, kc, nc, bPacked);
-            for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
-                ptrdiff_t mc = m - i0 < MC ? m - i0 : MC;
-                pack_a(a + i0 * lda + k0, lda, mc, kc, aPacked);
+            for (ptrdiff_t i0 = 0; i0 < m; i0 += MCB) {
+                ptrdiff_t mc = m - i0 < MCB ? m - i0 : MCB;
                 for (ptrdiff_t jr = 0; jr < nc; jr += NR)
                     for (ptrdiff_t ir = 0; ir < mc; ir += MR)
-                        micro_kernel(kp, aPacked + (ir / MR) * kp * MR, bPacked + (jr / NR) * kp * 2 * NR,
+                        micro_kernel(kp, aPacked + ((i0 + ir) / MR) * kp * MR, bPacked + (jr / NR) * kp * 2 * NR,
                                      c + (i0 + ir) * ldc + j0 + jr, ldc, mc - ir < MR ? mc - ir : MR,
                                      nc - jr < NR ? nc - jr : NR, add);
             }
