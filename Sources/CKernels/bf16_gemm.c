@@ -31,16 +31,18 @@ int sr_bf16_runs_on(const sr_cpu_info *c) {
 
 #define SR_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-// Register block MR x NR (2 MR accumulators); cache blocks: a KC x NR panel of b (16 kB) stays in
-// L1 across MC rows of a; the KC x NC block of b (256 kB) stays in L2.
+// Register block MR x NR (2 MR accumulators); cache blocks: KC = 576, the k of a 3x3 convolution
+// of 64 channels, so c is written once; a KC x NC block of b (288 kB) stays in L2 (1 MB on Zen 4),
+// a KC x NR panel (36 kB) mostly in L1 across MC rows of a. Chosen by bench/bf16 on Zen 4
+// (docs/architecture.md, "bf16 products").
 #ifndef SR_BF16_KC
-#define SR_BF16_KC 256
+#define SR_BF16_KC 576
 #endif
 #ifndef SR_BF16_MC
 #define SR_BF16_MC 128
 #endif
 #ifndef SR_BF16_NC
-#define SR_BF16_NC 512
+#define SR_BF16_NC 256
 #endif
 #ifndef SR_BF16_MR
 #define SR_BF16_MR 8
@@ -149,8 +151,8 @@ SR_BF16_TARGET static int bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const
     }
     // Whole register panels: packing pads the last one of a block with zeros. The rows of a are
     // packed once per block of k, all m of them (at most a few MB: m is a channel count times 9
-    // or a tile count), not once per block of columns: with NC = 512 the 9216 columns of a 96x96
-    // map would repack a 18 times, costing a fifth of the product when m is small.
+    // or a tile count), not once per block of columns: with NC = 256 the 9216 columns of a 96x96
+    // map would repack a 36 times.
     ptrdiff_t ncMax = ((n < NC ? n : NC) + NR - 1) / NR * NR;
     ptrdiff_t mAll = (m + MR - 1) / MR * MR;
     ptrdiff_t kpMax = ((k < KC ? k : KC) + 1) / 2;

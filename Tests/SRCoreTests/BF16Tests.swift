@@ -112,9 +112,9 @@ final class BF16Tests: XCTestCase {
         ProductCase(m: 8, n: 32, k: 2, lda: 2, ldb: 32, ldc: 32, accumulate: false),      // one register block
         ProductCase(m: 7, n: 33, k: 3, lda: 5, ldb: 40, ldc: 35, accumulate: true),       // ragged, odd k, strides
         ProductCase(m: 9, n: 31, k: 17, lda: 17, ldb: 31, ldc: 31, accumulate: false),
-        ProductCase(m: 17, n: 65, k: 257, lda: 260, ldb: 65, ldc: 70, accumulate: true),  // k across a cache block, odd
-        ProductCase(m: 130, n: 40, k: 520, lda: 520, ldb: 40, ldc: 40, accumulate: false), // m across MC, k across two
-        ProductCase(m: 5, n: 1100, k: 9, lda: 9, ldb: 1103, ldc: 1100, accumulate: true), // n across NC
+        ProductCase(m: 17, n: 65, k: 577, lda: 580, ldb: 65, ldc: 70, accumulate: true),  // k one past a cache block, odd
+        ProductCase(m: 130, n: 40, k: 1201, lda: 1201, ldb: 40, ldc: 40, accumulate: false), // m across MC, k across 3 blocks
+        ProductCase(m: 5, n: 1100, k: 9, lda: 9, ldb: 1103, ldc: 1100, accumulate: true), // n across 5 column blocks
         ProductCase(m: 64, n: 96, k: 576, lda: 576, ldb: 96, ldc: 96, accumulate: false), // an im2col shape
         ProductCase(m: 3, n: 4, k: 0, lda: 1, ldb: 4, ldc: 4, accumulate: false),          // empty sum: zeros
     ]

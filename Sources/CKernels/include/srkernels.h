@@ -87,7 +87,7 @@ int sr_bf16_runs_on(const sr_cpu_info *info);
 
 /// c (m, n) = a (m, k) x b (k, n), plus c itself when `accumulate`; row-major fp32, leading
 /// dimensions lda, ldb, ldc. a and b are rounded to bfloat16 (nearest, ties to even) as they are
-/// packed, the products summed in fp32. Returns 0, or -1 when its packing buffer (256 kB for b, 512 bytes per row of a)
+/// packed, the products summed in fp32. Returns 0, or -1 when its packing buffer (288 kB for b, 1152 bytes per row of a)
 /// cannot be allocated. Only where sr_bf16_runs_on: elsewhere it faults.
 int sr_bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b,
                  ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate);
