@@ -80,6 +80,22 @@ typedef struct {
 /// The table of `isa` (NULL for an unknown value). Calling a table the CPU cannot run faults.
 const sr_kernels *sr_kernels_for(sr_isa isa);
 
+/// Whether `info` runs the bf16 product (bf16_gemm.c): the avx512 path's features plus
+/// AVX512-BF16 (VDPBF16PS, VCVTNE2PS2BF16). Not part of the tables above, whose fp32 kernels
+/// stay the same on every CPU of a path.
+int sr_bf16_runs_on(const sr_cpu_info *info);
+
+/// c (m, n) = a (m, k) x b (k, n), plus c itself when `accumulate`; row-major fp32, leading
+/// dimensions lda, ldb, ldc. a and b are rounded to bfloat16 (nearest, ties to even) as they are
+/// packed, the products summed in fp32. Returns 0, or -1 when its packing buffer (288 kB for b, 1152 bytes per row of a)
+/// cannot be allocated. Only where sr_bf16_runs_on: elsewhere it faults.
+int sr_bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b,
+                 ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate);
+
+/// out[i] = the bfloat16 bits of x[i] for i < count, by the instruction the product packs with
+/// (VCVTNE2PS2BF16), so tests can check its rounding. Only where sr_bf16_runs_on.
+void sr_bf16_round(const float *x, unsigned short *out, ptrdiff_t count);
+
 /// glibc's malloc: blocks from `mmap_threshold` bytes up come from mmap, and the heap is trimmed
 /// when `trim_threshold` bytes at its top are free (elsewhere a no-op).
 void sr_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);

@@ -63,6 +63,10 @@ public struct CPU: Sendable {
 
     public func runs(_ path: ISAPath) -> Bool { withUnsafePointer(to: info) { sr_isa_runs_on(path.cValue, $0) != 0 } }
 
+    /// Whether the CPU runs the bf16 product (Sources/CKernels/bf16_gemm.c): the avx512 path's
+    /// features plus AVX512-BF16, saved by the OS.
+    public var runsBF16: Bool { withUnsafePointer(to: info) { sr_bf16_runs_on($0) != 0 } }
+
     public var bestPath: ISAPath { withUnsafePointer(to: info) { ISAPath(rawValue: Int(sr_isa_best($0).rawValue))! } }
 
     /// "AMD EPYC (AuthenticAMD family 23 model 49)".
