@@ -99,8 +99,11 @@ public enum BLASCore {
             }
         case .userChoseWeaker(let best):
             summary = "OpenBLAS \(version), core \(coreName) (OPENBLAS_CORETYPE=\(userCoreType ?? "") set by the user)"
-            warning = "OPENBLAS_CORETYPE=\(userCoreType ?? "") runs OpenBLAS's \(coreName) kernels; this CPU runs \(best), "
-                + "several times faster for sgemm. HINT: unset OPENBLAS_CORETYPE and srgan-dist picks \(best) itself."
+            // Unset, OpenBLAS's own pick is kept when it is as wide as `best` (Cooperlake on Zen 4,
+            // where `best` is SkylakeX), else srgan-dist re-executes with `best`.
+            warning = "OPENBLAS_CORETYPE=\(userCoreType ?? "") runs OpenBLAS's \(coreName) kernels; this CPU runs \(best) "
+                + "or an equally wide core, several times faster for sgemm. HINT: unset OPENBLAS_CORETYPE and srgan-dist "
+                + "keeps OpenBLAS's own core when it is as wide, or re-executes with OPENBLAS_CORETYPE=\(best)."
         case .unavailable(let wanted):
             summary = "OpenBLAS \(version), core \(coreName) (asked for \(wanted))"
             warning = "OpenBLAS \(version) has no \(wanted) kernels in this build and runs \(coreName) on a CPU that runs \(wanted). "
