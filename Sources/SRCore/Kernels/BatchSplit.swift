@@ -50,6 +50,24 @@ func forEachBatchPart(
         body(0..<g.batch, g, weightGrad, biasGrad)
         return
     }
+    accumulateOverParts(parts, g, weightGrad: weightGrad, biasGrad: biasGrad) { images, weightGrad, biasGrad in
+        BLASThreads.withThreads(1) { body(images, g.with(batch: images.count), weightGrad, biasGrad) }
+    }
+}
+
+/// body(images, weightGrad, biasGrad) for every part of the batch, in parallel when there are
+/// several: the first part adds into weightGrad (OC*C*KH*KW) and biasGrad (OC), every other part
+/// into zeroed buffers of its own, added after in part order (so the result depends on the
+/// thread count only through that order). The im2col backward uses it directly.
+func accumulateOverParts(
+    _ parts: [Range<Int>], _ g: ConvGeometry, weightGrad: UnsafeMutablePointer<Float>?,
+    biasGrad: UnsafeMutablePointer<Float>?,
+    _ body: (Range<Int>, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void
+) {
+    guard parts.count > 1 else {
+        if let only = parts.first, !only.isEmpty { body(only, weightGrad, biasGrad) }
+        return
+    }
     let weightCount = g.outChannels * g.patchSize, stride = weightCount + g.outChannels
     let partialCount = (parts.count - 1) * stride
     let partials = TensorMemory.allocate(partialCount)
@@ -57,10 +75,7 @@ func forEachBatchPart(
     partials.update(repeating: 0, count: partialCount)
     forEachPart(parts) { part, images in
         let partial = part == 0 ? nil : partials + (part - 1) * stride
-        BLASThreads.withThreads(1) {
-            body(images, g.with(batch: images.count), weightGrad.map { partial ?? $0 },
-                 biasGrad.map { partial.map { $0 + weightCount } ?? $0 })
-        }
+        body(images, weightGrad.map { partial ?? $0 }, biasGrad.map { partial.map { $0 + weightCount } ?? $0 })
     }
     for part in 1..<parts.count {
         let partial = partials + (part - 1) * stride

@@ -112,15 +112,8 @@ private func convBackwardPart(
     // Images split over the threads as in the forward; each part adds its weight and bias
     // gradients into a buffer of its own (the first part straight into the result), summed after.
     let columnCount = g.patchSize * g.outPlane
-    let weightCount = g.outChannels * g.patchSize
-    let parts = splitRanges(g.batch, work: Int(g.forwardFlops / 2))
-    let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (parts.count - 1) * (weightCount + g.outChannels)))
-    partials.initialize(repeating: 0, count: max(1, (parts.count - 1) * (weightCount + g.outChannels)))
-    defer { partials.deallocate() }
-    forEachPart(parts) { part, images in
-        let partial = part == 0 ? nil : partials + (part - 1) * (weightCount + g.outChannels)
-        let ownWeightGrad = weightGrad.map { partial ?? $0 }
-        let ownBiasGrad = biasGrad.map { partial.map { $0 + weightCount } ?? $0 }
+    accumulateOverParts(splitRanges(g.batch, work: Int(g.forwardFlops / 2)), g, weightGrad: weightGrad,
+                        biasGrad: biasGrad) { images, ownWeightGrad, ownBiasGrad in
         let columns = (g.isPointwise || weightGrad == nil) ? nil : TensorMemory.allocate(columnCount)
         defer { columns.map { TensorMemory.release($0, count: columnCount) } }
         let columnGrad = (g.isPointwise || inputGrad == nil) ? nil : TensorMemory.allocate(columnCount)
@@ -155,10 +148,5 @@ private func convBackwardPart(
                      a: weight, b: outGrad, beta: 0, c: imageGrad)
             }
         }
-    }
-    for part in 1..<max(parts.count, 1) {
-        let partial = partials + (part - 1) * (weightCount + g.outChannels)
-        if let weightGrad { for i in 0..<weightCount { weightGrad[i] += partial[i] } }
-        if let biasGrad { for oc in 0..<g.outChannels { biasGrad[oc] += partial[weightCount + oc] } }
     }
 }
