@@ -25,10 +25,26 @@ import XCTest
 private let unitRoundoff = 0x1p-24
 private func gamma(_ n: Int) -> Double { Double(n) * unitRoundoff / (1 - Double(n) * unitRoundoff) }
 
-/// One product case: sizes, leading dimensions (at least the packed ones), accumulate or not.
+/// One product case: sizes, transposes, leading dimensions (at least the stored rows' lengths),
+/// accumulate or not.
 private struct ProductCase: CustomStringConvertible {
     let m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, accumulate: Bool
-    var description: String { "\(m)x\(n)x\(k) lda \(lda) ldb \(ldb) ldc \(ldc)\(accumulate ? " accumulate" : "")" }
+    var transA = Transpose.none, transB = Transpose.none
+    var description: String {
+        "\(m)x\(n)x\(k)\(transA == .none ? "" : " a^T")\(transB == .none ? "" : " b^T") lda \(lda) ldb \(ldb) ldc \(ldc)"
+            + (accumulate ? " accumulate" : "")
+    }
+    /// Rows of the stored a and b.
+    var aRows: Int { transA == .none ? m : max(k, 1) }
+    var bRows: Int { transB == .none ? max(k, 1) : n }
+    func aElement(_ a: [Float], _ i: Int, _ p: Int) -> Float { transA == .none ? a[i * lda + p] : a[p * lda + i] }
+    func bElement(_ b: [Float], _ p: Int, _ j: Int) -> Float { transB == .none ? b[p * ldb + j] : b[j * ldb + p] }
+    func transposed(_ a: Bool, _ b: Bool, lda: Int, ldb: Int) -> ProductCase {
+        var t = ProductCase(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, accumulate: accumulate)
+        t.transA = a ? .transposed : .none
+        t.transB = b ? .transposed : .none
+        return t
+    }
 }
 
 final class BF16Tests: XCTestCase {
@@ -117,6 +133,13 @@ final class BF16Tests: XCTestCase {
         ProductCase(m: 5, n: 1100, k: 9, lda: 9, ldb: 1103, ldc: 1100, accumulate: true), // n across 5 column blocks
         ProductCase(m: 64, n: 96, k: 576, lda: 576, ldb: 96, ldc: 96, accumulate: false), // an im2col shape
         ProductCase(m: 3, n: 4, k: 0, lda: 1, ldb: 4, ldc: 4, accumulate: false),          // empty sum: zeros
+        // transposed inputs (the backward's products): ragged panels, odd k, strides, blocks
+        ProductCase(m: 7, n: 33, k: 3, lda: 9, ldb: 5, ldc: 35, accumulate: true).transposed(true, true, lda: 9, ldb: 5),
+        ProductCase(m: 13, n: 70, k: 37, lda: 15, ldb: 70, ldc: 70, accumulate: false).transposed(true, false, lda: 15, ldb: 70),
+        ProductCase(m: 20, n: 45, k: 600, lda: 600, ldb: 603, ldc: 45, accumulate: true).transposed(false, true, lda: 600, ldb: 603),
+        ProductCase(m: 64, n: 64, k: 1201, lda: 64, ldb: 64, ldc: 64, accumulate: true).transposed(true, false, lda: 64, ldb: 64), // Winograd dU
+        ProductCase(m: 64, n: 576, k: 300, lda: 300, ldb: 300, ldc: 576, accumulate: true).transposed(false, true, lda: 300, ldb: 300), // conv dW
+        ProductCase(m: 577, n: 40, k: 64, lda: 577, ldb: 40, ldc: 40, accumulate: false).transposed(true, false, lda: 577, ldb: 40), // conv dX
     ]
 
     private func inputs(_ shape: ProductCase, seed: UInt64) -> (a: [Float], b: [Float], c: [Float]) {
@@ -126,7 +149,7 @@ final class BF16Tests: XCTestCase {
             rng.fillUniform(t, low, high)
             return Array(t.toArray().prefix(count))
         }
-        return (random(shape.m * shape.lda, -2, 2), random(max(shape.k, 1) * shape.ldb, -2, 2),
+        return (random(shape.aRows * shape.lda, -2, 2), random(shape.bRows * shape.ldb, -2, 2),
                 random(shape.m * shape.ldc, -1, 1))
     }
 
@@ -136,9 +159,9 @@ final class BF16Tests: XCTestCase {
         for (index, shape) in Self.cases.enumerated() {
             let (a, b, c0) = inputs(shape, seed: 100 + UInt64(index))
             var fast = c0, reference = c0
-            try bf16Gemm(m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.lda, b: b, ldb: shape.ldb,
-                         c: &fast, ldc: shape.ldc, accumulate: shape.accumulate)
-            BFloat16Reference.gemm(m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.lda, b: b, ldb: shape.ldb,
+            try bf16Gemm(shape.transA, shape.transB, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.lda, b: b,
+                         ldb: shape.ldb, c: &fast, ldc: shape.ldc, accumulate: shape.accumulate)
+            BFloat16Reference.gemm(shape.transA, shape.transB, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.lda, b: b, ldb: shape.ldb,
                                    c: &reference, ldc: shape.ldc, accumulate: shape.accumulate)
             let flush = Double(2 * shape.k + 1) * 0x1p-126
             var worstReference = 0.0, worstExact = 0.0
@@ -146,7 +169,7 @@ final class BF16Tests: XCTestCase {
                 for j in 0..<shape.n {
                     var exact = 0.0, magnitude = 0.0, roundedMagnitude = 0.0
                     for p in 0..<shape.k {
-                        let x = Double(a[i * shape.lda + p]), y = Double(b[p * shape.ldb + j])
+                        let x = Double(shape.aElement(a, i, p)), y = Double(shape.bElement(b, p, j))
                         exact += x * y
                         magnitude += abs(x * y)
                         roundedMagnitude += abs(Double(BFloat16Reference.round(Float(x))) * Double(BFloat16Reference.round(Float(y))))
@@ -182,14 +205,17 @@ final class BF16Tests: XCTestCase {
     func testThreadSplitsGiveTheSameBits() throws {
         try requireKernel()
         for shape in [ProductCase(m: 40, n: 1000, k: 70, lda: 70, ldb: 1000, ldc: 1000, accumulate: false),
-                      ProductCase(m: 999, n: 64, k: 64, lda: 64, ldb: 64, ldc: 64, accumulate: true)] {
+                      ProductCase(m: 999, n: 64, k: 64, lda: 64, ldb: 64, ldc: 64, accumulate: true),
+                      ProductCase(m: 40, n: 1000, k: 70, lda: 40, ldb: 70, ldc: 1000, accumulate: true).transposed(true, true, lda: 40, ldb: 70)] {
             let (a, b, c0) = inputs(shape, seed: 7)
             var one = c0, two = c0
             try BLASThreads.withThreads(1) {
-                try bf16Gemm(m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &one, accumulate: shape.accumulate)
+                try bf16Gemm(shape.transA, shape.transB, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.lda, b: b,
+                             ldb: shape.ldb, c: &one, accumulate: shape.accumulate)
             }
             try BLASThreads.withThreads(2) {
-                try bf16Gemm(m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &two, accumulate: shape.accumulate)
+                try bf16Gemm(shape.transA, shape.transB, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.lda, b: b,
+                             ldb: shape.ldb, c: &two, accumulate: shape.accumulate)
             }
             XCTAssertEqual(one, two, "\(shape)")
         }

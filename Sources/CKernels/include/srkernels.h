@@ -85,12 +85,14 @@ const sr_kernels *sr_kernels_for(sr_isa isa);
 /// stay the same on every CPU of a path.
 int sr_bf16_runs_on(const sr_cpu_info *info);
 
-/// c (m, n) = a (m, k) x b (k, n), plus c itself when `accumulate`; row-major fp32, leading
-/// dimensions lda, ldb, ldc. a and b are rounded to bfloat16 (nearest, ties to even) as they are
-/// packed, the products summed in fp32. Returns 0, or -1 when its packing buffer (288 kB for b, 1152 bytes per row of a)
-/// cannot be allocated. Only where sr_bf16_runs_on: elsewhere it faults.
-int sr_bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b,
-                 ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate);
+/// c (m, n) = op(a) (m, k) x op(b) (k, n), plus c itself when `accumulate`; row-major fp32,
+/// op(x) = x, or x^T when its flag is non-zero (lda, ldb are the stored matrices' row lengths, as
+/// in BLAS). a and b are rounded to bfloat16 (nearest, ties to even) as they are packed, the
+/// products summed in fp32. Returns 0, or -1 when its packing buffer (kept per thread: 288 kB for
+/// b, 1152 bytes per row of a, at most about 4.3 MB) cannot be allocated. Only where
+/// sr_bf16_runs_on: elsewhere it faults.
+int sr_bf16_gemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                 const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate);
 
 /// out[i] = the bfloat16 bits of x[i] for i < count, by the instruction the product packs with
 /// (VCVTNE2PS2BF16), so tests can check its rounding. Only where sr_bf16_runs_on.

@@ -32,43 +32,42 @@ public enum BF16Products {
         }
         return nil
     }
-
-    /// Products below this many multiply-adds stay on one thread (parallelGemm's threshold).
-    static let splitThreshold = 1 << 21
 }
 
-/// c (m, n) = a (m, k) x b (k, n), plus c itself when `accumulate`; row-major fp32, leading
-/// dimensions default to the packed ones. a and b are rounded to bfloat16 as they are packed, the
-/// products summed in fp32. Split over `BLASThreads.current` threads along the longer side of c
-/// (column splits on whole 32-column panels), like `parallelGemm`. Throws `BF16Products.refusal`
-/// where the bf16 kernel cannot run.
+/// How a product's inputs are represented while they are multiplied: fp32, or rounded to
+/// bfloat16 (nearest, ties to even) with the products summed in fp32. A Conv2d's or Linear's
+/// `precision`; `precision: bf16` in a run's settings sets it on every layer of G, D and VGG19.
+public enum ProductPrecision: String, Sendable, CaseIterable, Codable {
+    case fp32, bf16
+}
+
+/// c (m, n) = op(a) (m, k) x op(b) (k, n), plus c itself when `accumulate`; row-major fp32,
+/// leading dimensions default to the packed ones. a and b are rounded to bfloat16 as they are
+/// packed, the products summed in fp32. Split over `BLASThreads.current` threads as
+/// `parallelGemm` splits (it is `parallelGemm` with `precision: .bf16`). Throws
+/// `BF16Products.refusal` where the bf16 kernel cannot run.
 public func bf16Gemm(
-    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+    _ transA: Transpose = .none, _ transB: Transpose = .none, m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
     c: UnsafeMutablePointer<Float>, ldc: Int? = nil, accumulate: Bool = false
 ) throws {
     if let refusal = BF16Products.refusal { throw refusal }
-    precondition(m >= 0 && n >= 0 && k >= 0, "bf16Gemm: negative size \(m)x\(n)x\(k)")
-    let lda = lda ?? k, ldb = ldb ?? n, ldc = ldc ?? n
-    precondition(lda >= k && ldb >= n && ldc >= n, "bf16Gemm: a leading dimension below its row length")
-    let threads = BLASThreads.current
-    func part(_ rows: Range<Int>, _ columns: Range<Int>) {
-        guard !rows.isEmpty, !columns.isEmpty else { return }
-        let status = sr_bf16_gemm(rows.count, columns.count, k, a + rows.lowerBound * lda, lda, b + columns.lowerBound, ldb,
-                                  c + rows.lowerBound * ldc + columns.lowerBound, ldc, accumulate ? 1 : 0)
-        precondition(status == 0, "bf16Gemm: no memory for its packing buffer")
-    }
-    guard threads > 1, m * n * k >= BF16Products.splitThreshold, max(m, n) >= 2 * threads else {
-        part(0..<m, 0..<n)
-        return
-    }
-    let splitRows = m >= n
-    DispatchQueue.concurrentPerform(iterations: threads) { index in
-        if splitRows {
-            part(m * index / threads..<m * (index + 1) / threads, 0..<n)
-        } else {
-            let panels = (n + 31) / 32
-            let start = min(n, panels * index / threads * 32), end = min(n, panels * (index + 1) / threads * 32)
-            part(0..<m, start..<end)
-        }
-    }
+    parallelGemm(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: c,
+                 ldc: ldc, precision: .bf16)
+}
+
+/// One single-threaded bf16 product (gemm's `precision: .bf16`), leading dimensions resolved.
+func bf16Product(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    precondition(BF16Products.available, "a bf16 product where this process cannot run one: "
+                 + "callers check BF16Products.refusal when they set precision bf16 (\(BF16Products.refusal.map { "\($0)" } ?? ""))")
+    precondition(alpha == 1 && (beta == 0 || beta == 1), "bf16 products take alpha 1 and beta 0 or 1 (given \(alpha), \(beta))")
+    precondition(m >= 0 && n >= 0 && k >= 0, "bf16 product: negative size \(m)x\(n)x\(k)")
+    precondition(lda >= (transA == .none ? k : m) && ldb >= (transB == .none ? n : k) && ldc >= n,
+                 "bf16 product: a leading dimension below its row length")
+    let status = sr_bf16_gemm(transA == .none ? 0 : 1, transB == .none ? 0 : 1, m, n, k, a, lda, b, ldb, c, ldc,
+                              beta == 1 ? 1 : 0)
+    precondition(status == 0, "bf16 product: no memory for its packing buffer")
 }

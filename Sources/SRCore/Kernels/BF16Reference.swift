@@ -27,14 +27,20 @@ public enum BFloat16Reference {
     /// x rounded to the nearest bfloat16, as a float.
     public static func round(_ x: Float) -> Float { float(bits: bits(x)) }
 
-    /// c (m, n) = bf16(a) (m, k) x bf16(b) (k, n), plus c when `accumulate`: each sum over k in
-    /// ascending order in fp32, then added to c; row-major, leading dimensions lda, ldb, ldc.
-    public static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    /// c (m, n) = bf16(op(a)) (m, k) x bf16(op(b)) (k, n), plus c when `accumulate`: each sum over
+    /// k in ascending order in fp32, then added to c; row-major, op(x) = x or x^T, leading
+    /// dimensions lda, ldb, ldc of the stored matrices (as in BLAS).
+    public static func gemm(_ transA: Transpose = .none, _ transB: Transpose = .none, m: Int, n: Int, k: Int,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         for i in 0..<m {
             for j in 0..<n {
                 var sum: Float = 0
-                for p in 0..<k { sum += round(a[i * lda + p]) * round(b[p * ldb + j]) }
+                for p in 0..<k {
+                    let x = transA == .none ? a[i * lda + p] : a[p * lda + i]
+                    let y = transB == .none ? b[p * ldb + j] : b[j * ldb + p]
+                    sum += round(x) * round(y)
+                }
                 c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum
             }
         }

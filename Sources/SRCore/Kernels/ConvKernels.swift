@@ -39,7 +39,7 @@ private func convForwardPart(
         return
     }
     if usesShiftedWindow(g) {
-        shiftedConvForward(output: output, input: input, weight: weight, bias: bias, g)
+        shiftedConvForward(output: output, input: input, weight: weight, bias: bias, g, options)
         return
     }
     // Images split over the threads, each with its own patch matrix and single-threaded sgemms
@@ -55,7 +55,7 @@ private func convForwardPart(
             let matrix = patchMatrix(image, columns, g)
             // out (OC, OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, OH*OW)
             gemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
-                 a: weight, b: matrix, beta: 0, c: out)
+                 a: weight, b: matrix, beta: 0, c: out, precision: options.precision)
             if let bias {
                 for oc in 0..<g.outChannels {
                     let value = bias[oc]
@@ -106,7 +106,7 @@ private func convBackwardPart(
     }
     if usesShiftedWindow(g) {
         shiftedConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
-                            input: input, weight: weight, g)
+                            input: input, weight: weight, g, options)
         return
     }
     // Images split over the threads as in the forward; each part adds its weight and bias
@@ -125,7 +125,7 @@ private func convBackwardPart(
                 let matrix = patchMatrix(image, columns, g)
                 // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
                 gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
-                     a: outGrad, b: matrix, beta: 1, c: ownWeightGrad)
+                     a: outGrad, b: matrix, beta: 1, c: ownWeightGrad, precision: options.precision)
             }
             if let ownBiasGrad {
                 for oc in 0..<g.outChannels {
@@ -140,12 +140,12 @@ private func convBackwardPart(
             // columnGrad (C*KH*KW, OH*OW) = weight^T (C*KH*KW, OC) x outGrad (OC, OH*OW)
             if let columnGrad {
                 gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
-                     a: weight, b: outGrad, beta: 0, c: columnGrad)
+                     a: weight, b: outGrad, beta: 0, c: columnGrad, precision: options.precision)
                 imageGrad.update(repeating: 0, count: g.inChannels * g.inPlane)
                 col2imAdd(columnGrad, imageGrad, g)
             } else {
                 gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
-                     a: weight, b: outGrad, beta: 0, c: imageGrad)
+                     a: weight, b: outGrad, beta: 0, c: imageGrad, precision: options.precision)
             }
         }
     }

@@ -23,13 +23,17 @@ public struct ConvOptions: Equatable, Sendable {
     /// MFLOP and more an image) splitting everything measured no faster for the SRResNet step and
     /// within noise or slower for the SRGAN step (AMD EPYC family 25 model 17, 2026-12-02).
     public var splitBatchMaxImageFlops: Double = 2e7
+    /// The products' inputs in fp32, or rounded to bfloat16 with fp32 sums (`precision: bf16`):
+    /// forward, input gradient and weight gradient alike.
+    public var precision = ProductPrecision.fp32
 
     public init(winograd: Bool = true, winogradChunkFloats: Int = 1 << 21, outputSideBandFloats: Int = 1 << 20,
-                splitBatch: Bool = true, splitBatchMaxImageFlops: Double = 2e7) {
+                splitBatch: Bool = true, splitBatchMaxImageFlops: Double = 2e7, precision: ProductPrecision = .fp32) {
         self.winograd = winograd
         self.winogradChunkFloats = winogradChunkFloats
         self.outputSideBandFloats = outputSideBandFloats
         self.splitBatch = splitBatch
         self.splitBatchMaxImageFlops = splitBatchMaxImageFlops
+        self.precision = precision
     }
 }

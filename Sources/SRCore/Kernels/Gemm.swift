@@ -10,15 +10,23 @@ public enum Transpose: Sendable {
     case none, transposed
 }
 
+///
+/// `precision: .bf16` rounds op(A) and op(B) to bfloat16 and sums in fp32 (BF16Gemm.swift), for
+/// alpha 1 and beta 0 or 1 only; the caller has checked `BF16Products.refusal` at start-up.
 public func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil, precision: ProductPrecision = .fp32
 ) {
     _ = BLASThreads.current  // OpenBLAS set to one thread before its first call
     // Leading dimensions default to the packed ones; a caller may pass larger strides (views).
     let lda = lda ?? (transA == .none ? k : m)
     let ldb = ldb ?? (transB == .none ? n : k)
+    if precision == .bf16 {
+        bf16Product(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                    c: c, ldc: ldc ?? n)
+        return
+    }
     if transA == .none && transB == .none && alpha == 1 && (beta == 0 || beta == 1) && SmallGemm.wins(m: m, n: n, k: k) {
         SmallGemm.kernel(m, n, k, a, lda, b, ldb, c, ldc ?? n, beta == 1 ? 1 : 0)
         return
@@ -101,36 +109,39 @@ private final class StartupThreads: @unchecked Sendable {
     }
 }
 
-/// gemm split into one single-threaded sgemm per thread along the longer side of C, when the
-/// product is large enough to pay for waking a thread (same arguments and result as `gemm`).
+/// gemm split into one single-threaded product per thread along the longer side of C, when the
+/// product is large enough to pay for waking a thread (same arguments and result as `gemm`). A
+/// bf16 product's columns split on whole 32-column panels (its kernel's register width).
 public func parallelGemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil, precision: ProductPrecision = .fp32
 ) {
     let threads = BLASThreads.current
     guard threads > 1, m * n * k >= 1 << 21, max(m, n) >= 2 * threads else {
-        gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+             precision: precision)
         return
     }
     let lda = lda ?? (transA == .none ? k : m)
     let ldb = ldb ?? (transB == .none ? n : k)
     let ldc = ldc ?? n
     let splitRows = m >= n
-    let length = splitRows ? m : n
+    let unit = splitRows || precision == .fp32 ? 1 : 32
+    let units = splitRows ? m : (n + unit - 1) / unit, length = splitRows ? m : n
     DispatchQueue.concurrentPerform(iterations: threads) { part in
-        let start = length * part / threads, end = length * (part + 1) / threads
+        let start = min(length, units * part / threads * unit), end = min(length, units * (part + 1) / threads * unit)
         guard start < end else { return }
         if splitRows {
             // rows start..<end of C take rows start..<end of op(A)
             let aPart = transA == .none ? a + start * lda : a + start
             gemm(transA, transB, m: end - start, n: n, k: k, alpha: alpha, a: aPart, lda: lda, b: b, ldb: ldb,
-                 beta: beta, c: c + start * ldc, ldc: ldc)
+                 beta: beta, c: c + start * ldc, ldc: ldc, precision: precision)
         } else {
             // columns start..<end of C take columns start..<end of op(B)
             let bPart = transB == .none ? b + start : b + start * ldb
             gemm(transA, transB, m: m, n: end - start, k: k, alpha: alpha, a: a, lda: lda, b: bPart, ldb: ldb,
-                 beta: beta, c: c + start, ldc: ldc)
+                 beta: beta, c: c + start, ldc: ldc, precision: precision)
         }
     }
 }

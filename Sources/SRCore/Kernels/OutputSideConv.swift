@@ -61,7 +61,8 @@ func outputSideConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
             let rows = min(bandRows, paddedHeight - first)
             padBand(image, first: first, rows: rows, into: band, g, paddedWidth: wp)
             // taps (K*K*OC, rows*Wp) = W' (K*K*OC, C) x band (C, rows*Wp)
-            parallelGemm(.none, .none, m: s.rows, n: rows * wp, k: g.inChannels, a: weights, b: band, beta: 0, c: taps)
+            parallelGemm(.none, .none, m: s.rows, n: rows * wp, k: g.inChannels, a: weights, b: band, beta: 0, c: taps,
+                         precision: options.precision)
             // out[oc, y, x] += taps[tap*OC + oc, py - first, x + kw] for py = y + kh in the band;
             // output rows split over the threads
             let firstY = max(0, first - (k - 1)), endY = min(g.outHeight, first + rows)
@@ -133,12 +134,12 @@ func outputSideConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad:
                 padBand(image, first: first, rows: rows, into: band, g, paddedWidth: wp)
                 // dW' (K*K*OC, C) += scattered (K*K*OC, rows*Wp) x band^T (rows*Wp, C)
                 parallelGemm(.none, .transposed, m: s.rows, n: g.inChannels, k: rows * wp, a: scattered, b: band,
-                             beta: 1, c: weightsGrad)
+                             beta: 1, c: weightsGrad, precision: options.precision)
             }
             if let inputGrad {
                 // dBand (C, rows*Wp) = W'^T (C, K*K*OC) x scattered (K*K*OC, rows*Wp); its interior is dX
                 parallelGemm(.transposed, .none, m: g.inChannels, n: rows * wp, k: s.rows, a: weights, b: scattered,
-                             beta: 0, c: bandGrad)
+                             beta: 0, c: bandGrad, precision: options.precision)
                 let imageGrad = inputGrad + n * g.inChannels * g.inPlane
                 for c in 0..<g.inChannels {
                     for r in 0..<rows {

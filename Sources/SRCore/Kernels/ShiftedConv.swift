@@ -37,7 +37,8 @@ private func weightTaps(_ weight: UnsafePointer<Float>, _ g: ConvGeometry) -> Un
 }
 
 func shiftedConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
+                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+                        _ options: ConvOptions) {
     let p = PaddedGeometry(g: g)
     let k = g.kernelHeight
     let taps = weightTaps(weight, g)
@@ -52,7 +53,7 @@ func shiftedConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointe
             // wide (OC, H*Wp) += taps[t] (OC, C) x shifted (C, H*Wp), ldb = Hp*Wp
             parallelGemm(.none, .none, m: g.outChannels, n: p.wideCount, k: g.inChannels,
                  a: taps + t * g.outChannels * g.inChannels, b: padded + kh * p.paddedWidth + kw,
-                 ldb: p.paddedPlane, beta: t == 0 ? 0 : 1, c: wide)
+                 ldb: p.paddedPlane, beta: t == 0 ? 0 : 1, c: wide, precision: options.precision)
         }
         let out = output + n * g.outChannels * g.outPlane
         for oc in 0..<g.outChannels {
@@ -68,7 +69,8 @@ func shiftedConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePointe
 
 func shiftedConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
                          biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
-                         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry) {
+                         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry,
+                         _ options: ConvOptions) {
     let p = PaddedGeometry(g: g)
     let k = g.kernelHeight, k2 = k * k
     let taps = weightTaps(weight, g)
@@ -100,7 +102,7 @@ func shiftedConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: Un
                 // tapGrads[t] (OC, C) += wideGrad (OC, H*Wp) x shifted^T (H*Wp, C)
                 parallelGemm(.none, .transposed, m: g.outChannels, n: g.inChannels, k: p.wideCount,
                      a: wideGrad, b: padded + kh * p.paddedWidth + kw, ldb: p.paddedPlane, beta: 1,
-                     c: tapGrads + t * g.outChannels * g.inChannels)
+                     c: tapGrads + t * g.outChannels * g.inChannels, precision: options.precision)
             }
         }
         if let inputGrad {
@@ -110,7 +112,7 @@ func shiftedConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: Un
                 // shifted dX (C, H*Wp) += taps[t]^T (C, OC) x wideGrad (OC, H*Wp), ldc = Hp*Wp
                 parallelGemm(.transposed, .none, m: g.inChannels, n: p.wideCount, k: g.outChannels,
                      a: taps + t * g.outChannels * g.inChannels, b: wideGrad, beta: 1,
-                     c: paddedGrad + kh * p.paddedWidth + kw, ldc: p.paddedPlane)
+                     c: paddedGrad + kh * p.paddedWidth + kw, ldc: p.paddedPlane, precision: options.precision)
             }
             p.padding.crop(paddedGrad, into: inputGrad + n * g.inChannels * g.inPlane)
         }

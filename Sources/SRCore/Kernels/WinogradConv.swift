@@ -296,7 +296,8 @@ private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: Unsa
 /// output (N,OC,H,W) = conv3x3 same (input (N,C,H,W)) + bias, U (36, C, OC) from the weight transform.
 private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                              batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, chunkFloats: Int) {
+                              batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, chunkFloats: Int,
+                              precision: ProductPrecision) {
     let grid = TileGrid(height: height, width: width, chunkFloats: chunkFloats)
     let chunks = grid.chunks(batch: batch, channels: inChannels + outChannels)
     let (chunkImages, chunkTiles) = (chunks[0].images, chunks[0].tiles)
@@ -319,7 +320,7 @@ private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: Unsafe
             // M[xi] (tiles, OC) = V[xi] (tiles, C) x U[xi] (C, OC)
             gemm(.none, .none, m: tiles, n: outChannels, k: inChannels,
                  a: v + xi * tiles * inChannels, b: u + xi * inChannels * outChannels, beta: 0,
-                 c: m + xi * tiles * outChannels)
+                 c: m + xi * tiles * outChannels, precision: precision)
         }
         transformOutputTiles(m, chunk, channels: outChannels, grid, bias: bias,
                              into: output + chunk.firstImage * outChannels * height * width)
@@ -341,7 +342,7 @@ func winogradConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePoint
                          _ options: ConvOptions) {
     winogradConvolve(output: output, input: input, transformedWeight: u, bias: bias, batch: g.batch,
                      inChannels: g.inChannels, outChannels: g.outChannels, height: g.inHeight, width: g.inWidth,
-                     chunkFloats: options.winogradChunkFloats)
+                     chunkFloats: options.winogradChunkFloats, precision: options.precision)
 }
 
 /// Given outputGrad (N,OC,H,W): weightGrad (OC,C,3,3) += dL/dW, biasGrad (OC) += dL/db, inputGrad
@@ -366,7 +367,7 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
         defer { TensorMemory.release(flipped, count: 36 * g.inChannels * g.outChannels) }
         winogradConvolve(output: inputGrad, input: outputGrad, transformedWeight: flipped, bias: nil, batch: g.batch,
                          inChannels: g.outChannels, outChannels: g.inChannels, height: g.inHeight, width: g.inWidth,
-                         chunkFloats: options.winogradChunkFloats)
+                         chunkFloats: options.winogradChunkFloats, precision: options.precision)
     }
     guard let weightGrad else { return }
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
@@ -401,7 +402,7 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
             // dU[xi] (C, OC) (+)= V[xi]^T (C, tiles) x dM[xi] (tiles, OC)
             gemm(.transposed, .none, m: inChannels, n: outChannels, k: tiles,
                  a: v + xi * tiles * inChannels, b: dm + xi * tiles * outChannels, beta: index == 0 ? 0 : 1,
-                 c: du + xi * inChannels * outChannels)
+                 c: du + xi * inChannels * outChannels, precision: options.precision)
         }
     }
     addWeightGradient(du, into: weightGrad, outChannels: outChannels, inChannels: inChannels)

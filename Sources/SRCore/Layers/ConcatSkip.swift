@@ -9,6 +9,8 @@ public final class ConcatSkip: Layer {
 
     public init(_ inner: Layer) { self.inner = inner }
 
+    public var sublayers: [Layer] { [inner] }
+
     // input (N,C,H,W), inner(input) (N,K,H,W) -> output (N,C+K,H,W)
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let output = concatenateChannels(input, inner.forward(input, mode: mode))  // checks the batch and spatial sizes

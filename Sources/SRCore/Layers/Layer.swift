@@ -20,11 +20,30 @@ public enum ForwardMode: Sendable {
 public protocol Layer: AnyObject {
     func forward(_ input: Tensor, mode: ForwardMode) -> Tensor
     func backward(_ outputGrad: Tensor, needInputGrad: Bool) -> Tensor?
+    /// The layers this one applies (containers: Sequential, Residual, ConcatSkip, a Network).
+    var sublayers: [Layer] { get }
 }
 
 extension Layer {
     public func forward(_ input: Tensor) -> Tensor { forward(input, mode: .training) }
     public func backward(_ outputGrad: Tensor) -> Tensor { backward(outputGrad, needInputGrad: true)! }
+    public var sublayers: [Layer] { [] }
+
+    /// body(layer) for this layer and every layer inside it, depth first in forward order.
+    public func forEachLayer(_ body: (Layer) -> Void) {
+        body(self)
+        for layer in sublayers { layer.forEachLayer(body) }
+    }
+
+    /// Sets the products' precision of every Conv2d and Linear in this layer (itself included).
+    /// bf16 throws `BF16Products.refusal` where this process cannot compute it, before any change.
+    public func setProductPrecision(_ precision: ProductPrecision) throws {
+        if precision == .bf16, let refusal = BF16Products.refusal { throw refusal }
+        forEachLayer { layer in
+            if let conv = layer as? Conv2d { conv.options.precision = precision }
+            if let linear = layer as? Linear { linear.precision = precision }
+        }
+    }
 }
 
 /// Layers applied one after another (timed per layer while a LayerProfiler is active).
@@ -32,6 +51,8 @@ public final class Sequential: Layer {
     public let layers: [Layer]
 
     public init(_ layers: [Layer]) { self.layers = layers }
+
+    public var sublayers: [Layer] { layers }
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         guard let profiler = LayerProfiler.active else { return layers.reduce(input) { $1.forward($0, mode: mode) } }

@@ -4,6 +4,8 @@ public final class Linear: Layer {
     public let inFeatures: Int, outFeatures: Int
     public let weight: ParameterSlot
     public let bias: ParameterSlot?
+    /// The products' inputs in fp32 or bfloat16 (ProductPrecision), forward and backward.
+    public var precision = ProductPrecision.fp32
     private let store: ParameterStore
     private var input: Tensor?
 
@@ -28,7 +30,7 @@ public final class Linear: Layer {
         withPointers(output, input) { y, x in
             denseForward(output: y, input: x, weight: store.values + weight.offset,
                          bias: bias.map { UnsafePointer(store.values + $0.offset) },
-                         batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+                         batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures, precision: precision)
         }
         self.input = mode.recordsForBackward ? input : nil
         return output
@@ -41,7 +43,7 @@ public final class Linear: Layer {
             denseBackward(inputGrad: dx, weightGrad: store.gradPointer(weight),
                           biasGrad: bias.flatMap { store.gradPointer($0) }, outputGrad: dy,
                           input: x, weight: store.values + weight.offset,
-                          batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+                          batch: input.shape[0], inFeatures: inFeatures, outFeatures: outFeatures, precision: precision)
         }
         return inputGrad
     }

@@ -6,6 +6,8 @@ public final class Residual: Layer {
 
     public init(_ inner: Layer) { self.inner = inner }
 
+    public var sublayers: [Layer] { [inner] }
+
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let output = inner.forward(input, mode: mode)
         precondition(output.shape == input.shape, "Residual: inner maps \(input) to \(output)")
