@@ -4,6 +4,7 @@
 // TrainConfig (its default is the paper's) and one row here; presets (Presets.swift) may then
 // set it by key.
 
+import SRCore
 import SRModels
 
 extension ContentLossKind: ChoiceSetting {}
@@ -12,6 +13,7 @@ extension VGGLossKind: ChoiceSetting {}
 extension GANLossKind: ChoiceSetting {}
 extension Phase: ChoiceSetting {}
 extension GeneratorKind: ChoiceSetting {}
+extension ProductPrecision: ChoiceSetting {}
 
 extension TrainConfig {
     public static let settings: [Setting] = [
@@ -72,6 +74,9 @@ extension TrainConfig {
         .float("ema", \.ema, .unitInterval, help: "decay of the moving average of G's weights (0: off)"),
         .flag("sync_bn", \.syncBN, onResume: .noted, help: "batch-norm statistics over all ranks' batches"),
         .value("seed", \.seed, type: "int", onResume: .noted, help: "seed of the weights, the data order and augmentation"),
+        .choice("precision", \.precision, onResume: .noted,
+                help: "bf16: convolution and dense products on bfloat16 inputs with fp32 sums (needs AVX512-BF16); "
+                    + "weights, Adam, batch norm, losses, all-reduce and checkpoints stay fp32"),
         // Inputs and outputs.
         .optional("data", \.data, type: "path", help: "packed training data (srgan-dist pack)"),
         .optional("val", \.val, type: "path", help: "validation images: a folder of PNGs or a packed folder with val/"),

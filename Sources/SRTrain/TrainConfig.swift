@@ -3,6 +3,7 @@
 // The resolved config is printed at start and saved as RUN_DIR/config.yaml.
 
 import Foundation
+import SRCore
 import SRModels
 import Yams
 
@@ -50,6 +51,9 @@ public struct TrainConfig: Equatable, Sendable {
     public var ema = 0.0
     public var syncBN = false
     public var seed: UInt64 = 0
+    /// The convolutions' and dense layers' products (forward, input and weight gradients; G, D
+    /// and VGG19) in fp32, or on bfloat16 inputs with fp32 sums; everything else stays fp32.
+    public var precision = ProductPrecision.fp32
     // Inputs and outputs.
     public var data: String?
     public var val: String?

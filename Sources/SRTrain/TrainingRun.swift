@@ -134,6 +134,8 @@ final class TrainingRun {
             return loss
         }
         let networks = TrainingNetworks(config, contentLoss: contentLoss, comm: comm)
+        try networks.computeProducts(in: config.precision, vgg: contentLoss.vgg, comm: comm)
+        if config.precision == .bf16 { say("products: bf16 (inputs rounded to nearest even, fp32 sums; AVX512-BF16 VDPBF16PS)") }
         say("networks: \(networks.generator.summary), \(networks.generator.parameters.count) parameters"
             + (networks.discriminator.map { "; \($0.summary), \($0.parameters.count) parameters" } ?? ""))
         if let initFrom = config.initFrom, !resuming {
@@ -192,6 +194,23 @@ final class TrainingRun {
 }
 
 extension TrainingNetworks {
+    /// The products of G, D, the EMA copy and VGG19 in `precision`, once every rank agrees: a rank
+    /// given another precision, or one that cannot compute bf16 (no AVX512-BF16, or a narrower
+    /// kernel path forced), stops the run before its first step with one error naming that rank.
+    func computeProducts(in precision: ProductPrecision, vgg: VGG19Features?, comm: Communicator) throws {
+        let code = Double(ProductPrecision.allCases.firstIndex(of: precision)!)
+        let codes = try comm.gather([code]).map { ProductPrecision.allCases[Int($0[0])] }
+        if let other = codes.indices.first(where: { codes[$0] != codes[0] }) {
+            throw ConfigurationError("rank \(other) computes its products in \(codes[other].rawValue) and rank 0 in \(codes[0].rawValue): "
+                                     + "every rank must use the same precision",
+                                     hint: "give every rank the same --precision and config file (precision: in RUN/config.yaml)")
+        }
+        try comm.together {
+            for network in all + (ema.map { [$0] } ?? []) { try network.setProductPrecision(precision) }
+            try vgg?.setProductPrecision(precision)
+        }
+    }
+
     /// Rank 0's weights (and running statistics) on every rank, then each rank's own restored
     /// statistics; with sync-BN the batch norms sum their statistics over the ranks.
     func broadcast(comm: Communicator, restored: Restored, syncBN: Bool, resuming: Bool) throws {

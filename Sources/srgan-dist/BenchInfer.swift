@@ -24,6 +24,9 @@ struct BenchInfer: ParsableCommand {
     @Option(help: "BLAS threads.")
     var threads = 2
 
+    @Option(help: "Products in fp32, or bf16 (inputs rounded to bfloat16, fp32 sums; needs AVX512-BF16).")
+    var precision: ProductPrecision = .fp32
+
     @Flag(help: "Print a per-layer time table of the last image before the JSON line.")
     var profile = false
 
@@ -34,6 +37,7 @@ struct BenchInfer: ParsableCommand {
     func run() throws {
         BLASThreads.set(threads)
         let generator = Generator(GeneratorConfig(), seed: 1)
+        try generator.setProductPrecision(precision)
         var rng = SeededRandom(seed: 3)
         let image = Tensor(shape: [1, 3, input, input])  // (1,3,h,w) in [0,1]
         rng.fillUniform(image, 0, 1)
@@ -59,6 +63,7 @@ struct BenchInfer: ParsableCommand {
         print(JSONLine.format([
             ("tool", "srgan-dist"), ("layout", "NCHW"), ("workload", "infer"),
             ("input", input), ("output", input * generator.config.scale), ("threads", threads),
+            ("precision", precision.rawValue),
             ("image_seconds", seconds), ("seconds_per_image", median),
             ("gflop_per_image", flops / 1e9), ("gflop_per_s", flops / median / 1e9),
             ("rss_before_mb", rssBefore), ("peak_rss_mb", ProcessMemory.peakResidentMB),

@@ -52,6 +52,9 @@ struct BenchStep: ParsableCommand {
     @Option(help: "VGG19 weights (safetensors); without it the benchmark uses random VGG weights, which cost the same.")
     var vggWeights: String?
 
+    @Option(help: "Products in fp32, or bf16 (inputs rounded to bfloat16, fp32 sums; needs AVX512-BF16).")
+    var precision: ProductPrecision = .fp32
+
     @Flag(help: "Print a per-layer time table of the last step (rank 0's, with every rank's totals) before the JSON line.")
     var profile = false
 
@@ -74,6 +77,9 @@ struct BenchStep: ParsableCommand {
             discriminator = Discriminator(DiscriminatorConfig(patchSize: patch), seed: 2)
             contentLoss = try ContentLoss(.vgg54, vggWeights: vggWeights.map { .file($0) } ?? .randomForTesting)
         }
+        try generator.setProductPrecision(precision)
+        try discriminator?.setProductPrecision(precision)
+        try contentLoss.vgg?.setProductPrecision(precision)
         // Gradients averaged over the ranks as in training (the identity on one process); the tiny
         // network adds the bicubic of its input to G's output, as its preset does.
         let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss,
@@ -115,6 +121,7 @@ struct BenchStep: ParsableCommand {
         print(JSONLine.format([
             ("tool", "srgan-dist"), ("layout", "NCHW"), ("phase", phase.rawValue), ("network", network.rawValue),
             ("batch", batch), ("patch", patch), ("threads", threads), ("ranks", comm.size),
+            ("precision", precision.rawValue),
             ("step_seconds", slowest),
             ("samples_per_s", Double(samplesPerStep) / median),
             ("gflop_per_sample", flopsPerSample / 1e9),

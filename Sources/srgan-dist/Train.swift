@@ -8,6 +8,7 @@ import SRTrain
 
 extension Phase: ExpressibleByArgument {}
 extension ContentLossKind: ExpressibleByArgument {}
+extension ProductPrecision: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -90,6 +91,9 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of weights, data order and augmentation.")
     var seed: UInt64?
 
+    @Option(help: "Products of the convolutions and dense layers: fp32, or bf16 (bfloat16 inputs, fp32 sums; needs AVX512-BF16).")
+    var precision: ProductPrecision?
+
     @Option(parsing: .unconditional, help: "BLAS threads per rank (default: cores / ranks on this node).")
     var threads: Int?
 
@@ -159,6 +163,7 @@ struct Train: ParsableCommand {
         add("validate_every", validateEvery)
         add("log_every", logEvery)
         add("seed", seed)
+        add("precision", precision?.rawValue)
         add("checkpoint_every", checkpointEvery)
         add("keep_checkpoints", keepCheckpoints)
         add("watchdog_seconds", watchdog)
