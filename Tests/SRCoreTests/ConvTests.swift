@@ -35,13 +35,8 @@ final class ConvTests: XCTestCase {
         let store = ParameterStore()
         let conv = makeConv(store, shape, kernel: .gemm, options: options)
         var rng = SeededRandom(seed: seed)
-        let input = Tensor(shape: [shape.0, shape.1, shape.6, shape.7])
-        rng.fillUniform(input, -1, 1)
-        let y = conv.forward(input)
-        let upstream = Tensor(shape: y.shape)
-        rng.fillUniform(upstream, -1, 1)
-        let dx = conv.backward(upstream)
-        return [y.toArray(), dx.toArray(), grad(conv.weight, of: store), grad(conv.bias!, of: store)]
+        let run = SRCoreTests.forwardAndBackward(conv, inputShape: [shape.0, shape.1, shape.6, shape.7], &rng)
+        return [run.output.toArray(), run.inputGrad.toArray(), grad(conv.weight, of: store), grad(conv.bias!, of: store)]
     }
 
     func testGemmConvolutionMatchesPlainLoopReference() {

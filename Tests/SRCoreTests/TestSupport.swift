@@ -137,3 +137,16 @@ func load(_ values: [Float], into slot: ParameterSlot, of store: ParameterStore)
 func grad(_ slot: ParameterSlot, of store: ParameterStore) -> [Float] {
     Array(UnsafeBufferPointer(start: store.grads + slot.offset, count: slot.count))
 }
+
+/// A layer's forward on a random input in [-1, 1) of `shape` and its backward from a random
+/// upstream gradient of the output's shape, both drawn from `rng` in that order.
+func forwardAndBackward(_ layer: Layer, inputShape shape: [Int], _ rng: inout SeededRandom)
+    -> (input: Tensor, output: Tensor, upstream: Tensor, inputGrad: Tensor)
+{
+    let input = Tensor(shape: shape)
+    rng.fillUniform(input, -1, 1)
+    let output = layer.forward(input)
+    let upstream = Tensor(shape: output.shape)
+    rng.fillUniform(upstream, -1, 1)
+    return (input, output, upstream, layer.backward(upstream))
+}

@@ -24,7 +24,8 @@ public struct ConvOptions: Equatable, Sendable {
     /// within noise or slower for the SRGAN step (AMD EPYC family 25 model 17, 2026-12-02).
     public var splitBatchMaxImageFlops: Double = 2e7
     /// The products' inputs in fp32, or rounded to bfloat16 with fp32 sums (`precision: bf16`):
-    /// forward, input gradient and weight gradient alike.
+    /// forward, input gradient and weight gradient alike, on every path but Winograd, whose
+    /// products stay fp32 (WinogradConv.swift says why).
     public var precision = ProductPrecision.fp32
 
     public init(winograd: Bool = true, winogradChunkFloats: Int = 1 << 21, outputSideBandFloats: Int = 1 << 20,

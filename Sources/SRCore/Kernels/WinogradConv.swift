@@ -17,6 +17,11 @@
 // zero), so any H, W work. The batch goes in chunks of whole images, or of tile rows of one
 // large image, that keep the transformed tiles within a few MB; transforms are split over the
 // process's threads.
+//
+// Its products stay fp32 under `precision: bf16`: with bf16 inputs this F(4x4, 3x3) erred by
+// 5e-2 of the largest output (its transforms' coefficients reach 8 and cancel), against 2e-3 for
+// the direct paths in bf16 (ConvBF16Tests, 2026-12-02), and im2col in bf16 was slower than
+// Winograd in fp32 on the SRResNet step (24.9 against 31.2 samples/s, AMD EPYC Zen 4).
 
 import Foundation
 
@@ -296,8 +301,7 @@ private func addWeightGradient(_ du: UnsafePointer<Float>, into weightGrad: Unsa
 /// output (N,OC,H,W) = conv3x3 same (input (N,C,H,W)) + bias, U (36, C, OC) from the weight transform.
 private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               transformedWeight u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                              batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, chunkFloats: Int,
-                              precision: ProductPrecision) {
+                              batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, chunkFloats: Int) {
     let grid = TileGrid(height: height, width: width, chunkFloats: chunkFloats)
     let chunks = grid.chunks(batch: batch, channels: inChannels + outChannels)
     let (chunkImages, chunkTiles) = (chunks[0].images, chunks[0].tiles)
@@ -320,7 +324,7 @@ private func winogradConvolve(output: UnsafeMutablePointer<Float>, input: Unsafe
             // M[xi] (tiles, OC) = V[xi] (tiles, C) x U[xi] (C, OC)
             gemm(.none, .none, m: tiles, n: outChannels, k: inChannels,
                  a: v + xi * tiles * inChannels, b: u + xi * inChannels * outChannels, beta: 0,
-                 c: m + xi * tiles * outChannels, precision: precision)
+                 c: m + xi * tiles * outChannels)
         }
         transformOutputTiles(m, chunk, channels: outChannels, grid, bias: bias,
                              into: output + chunk.firstImage * outChannels * height * width)
@@ -342,7 +346,7 @@ func winogradConvForward(output: UnsafeMutablePointer<Float>, input: UnsafePoint
                          _ options: ConvOptions) {
     winogradConvolve(output: output, input: input, transformedWeight: u, bias: bias, batch: g.batch,
                      inChannels: g.inChannels, outChannels: g.outChannels, height: g.inHeight, width: g.inWidth,
-                     chunkFloats: options.winogradChunkFloats, precision: options.precision)
+                     chunkFloats: options.winogradChunkFloats)
 }
 
 /// Given outputGrad (N,OC,H,W): weightGrad (OC,C,3,3) += dL/dW, biasGrad (OC) += dL/db, inputGrad
@@ -367,7 +371,7 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
         defer { TensorMemory.release(flipped, count: 36 * g.inChannels * g.outChannels) }
         winogradConvolve(output: inputGrad, input: outputGrad, transformedWeight: flipped, bias: nil, batch: g.batch,
                          inChannels: g.outChannels, outChannels: g.inChannels, height: g.inHeight, width: g.inWidth,
-                         chunkFloats: options.winogradChunkFloats, precision: options.precision)
+                         chunkFloats: options.winogradChunkFloats)
     }
     guard let weightGrad else { return }
     let (inChannels, outChannels) = (g.inChannels, g.outChannels)
@@ -402,7 +406,7 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
             // dU[xi] (C, OC) (+)= V[xi]^T (C, tiles) x dM[xi] (tiles, OC)
             gemm(.transposed, .none, m: inChannels, n: outChannels, k: tiles,
                  a: v + xi * tiles * inChannels, b: dm + xi * tiles * outChannels, beta: index == 0 ? 0 : 1,
-                 c: du + xi * inChannels * outChannels, precision: options.precision)
+                 c: du + xi * inChannels * outChannels)
         }
     }
     addWeightGradient(du, into: weightGrad, outChannels: outChannels, inChannels: inChannels)
