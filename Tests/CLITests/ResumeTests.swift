@@ -123,14 +123,14 @@ final class ResumeTests: XCTestCase {
         }
     }
 
-    func exactResume(ranks: Int, tag: String) throws {
+    func exactResume(ranks: Int, tag: String, extra: [String] = []) throws {
         let run = { (arguments: [String]) throws -> CommandResult in
             ranks == 1 ? try runSRGANDist(arguments) : try runUnderMPI(ranks: ranks, arguments)
         }
         let straight = Self.work + "/straight-\(tag)", split = Self.work + "/split-\(tag)"
-        let whole = try run(common + ["--steps", "6", "--checkpoint-every", "3", "--run", straight])
+        let whole = try run(common + extra + ["--steps", "6", "--checkpoint-every", "3", "--run", straight])
         XCTAssertEqual(whole.status, 0, whole.error)
-        let first = try run(common + ["--steps", "3", "--run", split])
+        let first = try run(common + extra + ["--steps", "3", "--run", split])
         XCTAssertEqual(first.status, 0, first.error)
         let second = try run(["train", "--resume", "--run", split, "--steps", "6"])
         XCTAssertEqual(second.status, 0, second.error)
@@ -149,6 +149,34 @@ final class ResumeTests: XCTestCase {
     }
 
     func testExactResumeOnOneProcess() throws { try exactResume(ranks: 1, tag: "one") }
+
+    /// A bf16 run (its products on AVX512-BF16) resumes exactly too, and resumes in fp32 and back
+    /// (checkpoints are fp32 whatever the precision), each change noted.
+    func testExactResumeInBF16AndResumingInTheOtherPrecision() throws {
+        let probe = try runSRGANDist(["bench", "step", "--phase", "srresnet", "--network", "tiny", "--batch", "1", "--patch", "16",
+                                      "--steps", "1", "--threads", "1", "--precision", "bf16"])
+        if probe.status != 0 && probe.error.contains("bf16 products") {
+            throw XCTSkip("this process cannot compute bf16 products: \(probe.error)")
+        }
+        XCTAssertEqual(probe.status, 0, probe.error)
+        try exactResume(ranks: 1, tag: "bf16", extra: ["--precision", "bf16"])
+        let split = Self.work + "/split-bf16"
+        XCTAssertTrue(try String(contentsOfFile: split + "/config.yaml", encoding: .utf8).contains("precision: bf16"))
+        let fp32 = try runSRGANDist(["train", "--resume", "--run", split, "--steps", "7", "--precision", "fp32"])
+        XCTAssertEqual(fp32.status, 0, fp32.error)
+        XCTAssertTrue(fp32.output.contains("precision bf16 -> fp32"), fp32.output)
+        let back = try runSRGANDist(["train", "--resume", "--run", split, "--steps", "8", "--precision", "bf16"])
+        XCTAssertEqual(back.status, 0, back.error)
+        XCTAssertTrue(back.output.contains("precision fp32 -> bf16") && back.output.contains("products: bf16"), back.output)
+        XCTAssertTrue(back.output.contains("gan step 8/8"), back.output)
+        // bf16 is not fp32: the straight fp32 run's step-6 generator differs from the bf16 one's.
+        let fp32Run = Self.work + "/straight-fp32-beside-bf16"
+        let straight = try runSRGANDist(common + ["--steps", "6", "--checkpoint-every", "3", "--run", fp32Run])
+        XCTAssertEqual(straight.status, 0, straight.error)
+        let bf16G = try tensorBytes(checkpointFolder(Self.work + "/straight-bf16", 6) + "/generator.safetensors")
+        let fp32G = try tensorBytes(checkpointFolder(fp32Run, 6) + "/generator.safetensors")
+        XCTAssertNotEqual(bf16G, fp32G, "the bf16 run computed fp32's numbers")
+    }
 
     func testExactResumeUnderMPIWithTwoRanks() throws {
         try exactResume(ranks: 2, tag: "two")
