@@ -130,6 +130,9 @@ public final class Discriminator: Network {
         }
     }
 
+    /// The conditional D's two halves (its root is empty), else the root.
+    public override var sublayers: [Layer] { head.map { [$0, tail!] } ?? [root] }
+
     /// image (N,C,P,P), condition (N,lrChannels,P/scale,P/scale) for a conditional D (ignored,
     /// and may be nil, otherwise) -> logits (N,1).
     public func forward(_ image: Tensor, condition: Tensor?, mode: ForwardMode) -> Tensor {

@@ -21,7 +21,8 @@ open class Network: Layer {
         return layer
     }
 
-    public var sublayers: [Layer] { [root] }
+    /// The root; a network that applies other layers too (a conditional D's halves) lists them.
+    open var sublayers: [Layer] { [root] }
 
     /// A short description for messages, e.g. "Generator(16 blocks, 64 channels, x4)".
     open var summary: String { String(describing: type(of: self)) }

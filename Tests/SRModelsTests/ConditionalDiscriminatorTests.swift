@@ -32,6 +32,19 @@ final class ConditionalDiscriminatorTests: XCTestCase {
     }
 
     /// The LR joins after block 2 log2(scale) - 2, which is lr_channels narrower; names do not change.
+    /// Walking the layers (as setting the products' precision does) reaches both halves: every
+    /// convolution and dense layer, as many as the plain discriminator has.
+    func testEveryLayerIsReachedThroughBothHalves() {
+        func count(_ d: Discriminator) -> Int {
+            var found = 0
+            d.forEachLayer { if $0 is Conv2d || $0 is Linear { found += 1 } }
+            return found
+        }
+        let plain = Discriminator(DiscriminatorConfig(patchSize: 32, baseChannels: 8, hidden: 16), seed: 1)
+        XCTAssertEqual(count(Discriminator(config(scale: 4), seed: 1)), count(plain))
+        XCTAssertEqual(count(plain), 10, "8 convolutions and 2 dense layers")
+    }
+
     func testWhereTheLRJoinsAndNaming() {
         XCTAssertEqual([2, 4, 8, 16].map { config(scale: $0).conditionBlock }, [0, 2, 4, 6])
         XCTAssertNil(DiscriminatorConfig().conditionBlock)
