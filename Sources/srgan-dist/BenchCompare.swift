@@ -4,6 +4,8 @@
 // default layout and with channels_last; the table compares against the faster of the two.
 // Raw sgemm (through the project's gemm wrapper) is measured in this process first, so achieved
 // GFLOP/s can be read as a fraction of it. --json: srgan-dist alone, one JSON object.
+// --precision bf16: srgan-dist's bf16 products beside PyTorch's bf16 autocast, both layouts again;
+// where this process cannot compute bf16, srgan-dist's side is one line saying why.
 
 import ArgumentParser
 import Foundation
@@ -17,6 +19,7 @@ struct BenchCompare: ParsableCommand {
             Workloads: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")) (default: \
             \(BenchWorkload.defaults.map(\.rawValue).joined(separator: ","))). Data-parallel workloads run srgan-dist under \
             mpirun (--ranks ranks x 1 thread) and the peer as PyTorch DDP with gloo, --batch split over the ranks. \
+            --precision bf16 compares srgan-dist's bf16 products with PyTorch under torch.autocast bf16. \
             Run from the repository root (the peer scripts are in bench/peers/). docs/benchmarks.md explains the output.
             """)
 
@@ -40,6 +43,9 @@ struct BenchCompare: ParsableCommand {
 
     @Option(help: "Comma-separated workloads to run: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads = BenchWorkload.defaults.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: "Products in fp32, or bf16: srgan-dist's bf16 products (needs AVX512-BF16) beside PyTorch's torch.autocast bf16.")
+    var precision: ProductPrecision = .fp32
 
     @Flag(help: "Measure srgan-dist only.")
     var skipPeer = false
@@ -98,12 +104,15 @@ struct BenchCompare: ParsableCommand {
             (torchVersion, peerNote) = checkPeer()
             if let peerNote { FileHandle.standardError.write(Data("bench: \(peerNote)\n".utf8)) }
         }
+        // srgan-dist's children inherit this process's CPU and SRGAN_DIST_ISA, so they would refuse too.
+        let ownRefusal = precision == .bf16 ? BF16Products.refusal.map { "srgan-dist not run in bf16: \($0)" } : nil
+        if let ownRefusal { FileHandle.standardError.write(Data("bench: \(ownRefusal)\n".utf8)) }
         var reports: [BenchCompareReport] = []
         for round in 1...rounds {
             if rounds > 1 { progress("round \(round) of \(rounds)") }
-            let outcomes = measure(selected, sizes, peer: torchVersion != nil)
-            let report = BenchCompareReport(sizes: sizes, sgemm: sgemm, sgemmOneThread: sgemmOneThread, gemmSize: gemmSize,
-                                            torchVersion: torchVersion, outcomes: outcomes)
+            let outcomes = measure(selected, sizes, own: ownRefusal == nil, peer: torchVersion != nil)
+            let report = BenchCompareReport(sizes: sizes, precision: precision, sgemm: sgemm, sgemmOneThread: sgemmOneThread,
+                                            gemmSize: gemmSize, torchVersion: torchVersion, ownRefusal: ownRefusal, outcomes: outcomes)
             if json {
                 print(report.json())
             } else {
@@ -117,21 +126,26 @@ struct BenchCompare: ParsableCommand {
         if reports.contains(where: { $0.outcomes.contains { $0.own == nil } }) { throw ExitCode(1) }
     }
 
-    /// One round: each workload by srgan-dist in a child process, then by the peer in both layouts.
-    private func measure(_ selected: [BenchWorkload], _ sizes: BenchSizes, peer: Bool) -> [Outcome] {
+    /// One round: each workload by srgan-dist in a child process (unless not `own`), then by the
+    /// peer in both layouts.
+    private func measure(_ selected: [BenchWorkload], _ sizes: BenchSizes, own: Bool, peer: Bool) -> [Outcome] {
         var outcomes: [Outcome] = []
+        let bf16 = precision == .fp32 ? "" : " \(precision.rawValue)"
         for workload in selected {
             var outcome = Outcome(workload: workload)
-            progress("srgan-dist: \(workload.title(sizes))")
-            let (executable, arguments) = workload.ownCommand(sizes, executable: ChildProcess.ownExecutable)
-            do { outcome.own = try ChildProcess.json(executable, arguments) } catch {
-                outcome.notes.append("srgan-dist \(workload.rawValue) failed: \(error)"
-                                     + (workload.isDataParallel ? ". HINT: mpirun (Open MPI) must be on PATH; try the command above by hand" : ""))
+            if own {
+                progress("srgan-dist\(bf16): \(workload.title(sizes))")
+                let (executable, arguments) = workload.ownCommand(sizes, precision: precision, executable: ChildProcess.ownExecutable)
+                do { outcome.own = try ChildProcess.json(executable, arguments) } catch {
+                    outcome.notes.append("srgan-dist \(workload.rawValue) failed: \(error)"
+                                         + (workload.isDataParallel ? ". HINT: mpirun (Open MPI) must be on PATH; try the command above by hand" : ""))
+                }
             }
             if peer {
+                let arguments = workload.peerArguments(sizes, precision: precision, peerDirectory: peerDir)
                 for layout in [[], ["--channels-last"]] {
-                    progress("PyTorch\(layout.isEmpty ? "" : " channels_last"): \(workload.title(sizes))")
-                    do { outcome.peers.append(try ChildProcess.json(peerPython, workload.peerArguments(sizes, peerDirectory: peerDir) + layout)) } catch {
+                    progress("PyTorch\(bf16)\(layout.isEmpty ? "" : " channels_last"): \(workload.title(sizes))")
+                    do { outcome.peers.append(try ChildProcess.json(peerPython, arguments + layout)) } catch {
                         outcome.notes.append("PyTorch \(workload.rawValue)\(layout.isEmpty ? "" : " channels_last") failed: \(error)")
                     }
                 }

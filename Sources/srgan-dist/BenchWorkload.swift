@@ -1,8 +1,9 @@
 // The workloads `bench compare` measures, and the command lines that measure each one in a fresh
 // process: srgan-dist itself (`bench step`, `bench infer`, or `bench step` under mpirun) and the
-// PyTorch peer in bench/peers/ (srgan_step.py, srgan_infer.py, srgan_ddp.py).
+// PyTorch peer in bench/peers/ (srgan_step.py, srgan_infer.py, srgan_ddp.py), in fp32 or bf16.
 
 import Foundation
+import SRCore
 
 enum BenchWorkload: String, CaseIterable {
     case srresnet, gan, infer
@@ -58,8 +59,26 @@ enum BenchWorkload: String, CaseIterable {
         (fields[isInference ? "seconds_per_image" : "samples_per_s"] as? NSNumber)?.doubleValue
     }
 
-    /// Arguments of `srgan-dist` measuring this workload (`mpirun` first for data-parallel ones).
-    func ownCommand(_ sizes: BenchSizes, executable: String) -> (String, [String]) {
+    /// Arguments of `srgan-dist` measuring this workload (`mpirun` first for data-parallel ones)
+    /// with its products in `precision`.
+    func ownCommand(_ sizes: BenchSizes, precision: ProductPrecision, executable: String) -> (String, [String]) {
+        let (program, arguments) = fp32Command(sizes, executable: executable)
+        return (program, arguments + Self.precisionArguments(precision))
+    }
+
+    /// Arguments of the peer script measuring this workload in the default layout; bf16: its
+    /// forward passes and losses under PyTorch's bf16 autocast.
+    func peerArguments(_ sizes: BenchSizes, precision: ProductPrecision, peerDirectory: String) -> [String] {
+        fp32PeerArguments(sizes, peerDirectory: peerDirectory) + Self.precisionArguments(precision)
+    }
+
+    /// `--precision bf16` for both tools' children; nothing for fp32, the default of both, so the
+    /// fp32 command lines are the ones the comparison has always run.
+    static func precisionArguments(_ precision: ProductPrecision) -> [String] {
+        precision == .fp32 ? [] : ["--precision", precision.rawValue]
+    }
+
+    private func fp32Command(_ sizes: BenchSizes, executable: String) -> (String, [String]) {
         switch self {
         case .srresnet, .gan:
             return (executable, ["bench", "step", "--phase", phase.rawValue, "--batch", "\(sizes.batch)", "--patch", "\(sizes.patch)",
@@ -76,8 +95,7 @@ enum BenchWorkload: String, CaseIterable {
         }
     }
 
-    /// Arguments of the peer script measuring this workload in the default layout.
-    func peerArguments(_ sizes: BenchSizes, peerDirectory: String) -> [String] {
+    private func fp32PeerArguments(_ sizes: BenchSizes, peerDirectory: String) -> [String] {
         switch self {
         case .srresnet, .gan:
             return ["\(peerDirectory)/srgan_step.py", "--phase", phase.rawValue, "--batch", "\(sizes.batch)", "--patch", "\(sizes.patch)",

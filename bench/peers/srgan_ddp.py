@@ -4,7 +4,8 @@ the gloo backend, R processes on this machine with 1 thread each, --batch images
 step of srgan_step.py. As in srgan-dist: gradients are averaged once per network per step (the
 real half of D's batch under no_sync), D takes no weight gradient in the G step (its plain module
 is used there), and batch-norm buffers are not synchronised at every forward. A step lasts
-as long as its slowest rank. Rank 0 prints one JSON line with the same keys as srgan-dist's.
+as long as its slowest rank. --precision bf16: forward passes and losses under bf16 autocast,
+as in srgan_step.py. Rank 0 prints one JSON line with the same keys as srgan-dist's.
 
     .venv-peer/bin/python bench/peers/srgan_ddp.py --phase srresnet --batch 8 --ranks 2
 """
@@ -18,7 +19,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from srgan_step import build, median_after_first, memory_format, one_step, peak_rss_mb, random_batch, timed
+from srgan_step import (add_layout_arguments, build, layout_fields, median_after_first, memory_format, one_step, peak_rss_mb,
+                        random_batch, timed)
 
 
 def wrap(module):
@@ -43,7 +45,7 @@ def rank_main(rank, args, port):
         nets["d"] = wrap(nets["d"])
         ddp["d_real_no_sync"] = nets["d"].no_sync
     lr, hr = random_batch(args.batch, args.patch, fmt)
-    rss_before, seconds = timed(args.steps, lambda: one_step(args.phase, nets, lr, hr, **ddp))
+    rss_before, seconds = timed(args.steps, lambda: one_step(args.phase, nets, lr, hr, args.precision, **ddp))
     slowest = torch.tensor(seconds, dtype=torch.float64)
     dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
     memory = torch.zeros(2 * args.ranks, dtype=torch.float64)
@@ -54,7 +56,7 @@ def rank_main(rank, args, port):
         peaks = memory[:args.ranks].tolist()
         print(json.dumps({
             "tool": "pytorch " + torch.__version__ + " DDP gloo",
-            "layout": "channels_last" if args.channels_last else "contiguous",
+            **layout_fields(args),
             "phase": args.phase, "batch": args.batch, "patch": args.patch, "threads": 1, "ranks": args.ranks,
             "step_seconds": [round(s, 3) for s in slowest],
             "samples_per_s": round(args.batch * args.ranks / median_after_first(slowest), 3),
@@ -72,7 +74,7 @@ def main():
     parser.add_argument("--patch", type=int, default=96)
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--ranks", type=int, default=2)
-    parser.add_argument("--channels-last", action="store_true")
+    add_layout_arguments(parser)
     args = parser.parse_args()
     with socket.socket() as probe:  # a free port for the rendezvous
         probe.bind(("127.0.0.1", 0))

@@ -5,9 +5,16 @@ reference_models.py, the paper's sizes), the same batch, patch and thread count,
 As in srgan-dist (and BasicSR), D takes no weight gradient in the G step. Prints one JSON line
 with the same keys as srgan-dist's. srgan_ddp.py runs the same step under DDP.
 
+--precision bf16 is PyTorch's mixed precision on the CPU: every forward and loss runs under
+torch.autocast("cpu", dtype=torch.bfloat16), the backward outside it (as PyTorch's autocast
+documentation recommends), and Adam steps the fp32 weights; the peer of `srgan-dist bench step
+--precision bf16`. The JSON line says which ("precision").
+
     .venv-peer/bin/python bench/peers/srgan_step.py --phase gan --batch 16 --threads 2
+    .venv-peer/bin/python bench/peers/srgan_step.py --phase srresnet --precision bf16 --channels-last
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -59,59 +66,91 @@ def build(phase, patch, fmt, tiny=None):
     return nets
 
 
+def autocast(precision):
+    """The context the forward passes and losses run in: bf16 autocast, or nothing for fp32."""
+    if precision == "bf16":
+        return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
 def random_batch(batch, patch, fmt):
     hr = torch.rand(batch, 3, patch, patch).contiguous(memory_format=fmt)
     return F.avg_pool2d(hr, 4).contiguous(memory_format=fmt), hr
 
 
-def srresnet_step(nets, lr, hr):
+def srresnet_step(nets, lr, hr, forward=contextlib.nullcontext):
+    """`forward`: the context of the forward pass and loss (autocast(precision))."""
     nets["g_opt"].zero_grad(set_to_none=True)
-    if "loss" in nets:
-        # the global skip: G learns the residual over the bicubic of its input, as srgan-dist does
-        base = F.interpolate(lr, scale_factor=4, mode="bicubic", align_corners=False)
-        nets["loss"](nets["g"](lr) + base, hr).backward()
-    else:
-        F.mse_loss(nets["g"](lr), hr).backward()
+    with forward():
+        if "loss" in nets:
+            # the global skip: G learns the residual over the bicubic of its input, as srgan-dist does
+            base = F.interpolate(lr, scale_factor=4, mode="bicubic", align_corners=False)
+            loss = nets["loss"](nets["g"](lr) + base, hr)
+        else:
+            loss = F.mse_loss(nets["g"](lr), hr)
+    loss.backward()
     nets["g_opt"].step()
 
 
-def gan_step(nets, lr, hr, d_plain=None, d_real_no_sync=None):
-    """D step then G step. Under DDP, `d_plain` is D's module (used in the G step, where D takes no
-    gradient and needs no all-reduce) and `d_real_no_sync` a context that defers the all-reduce
-    of the real half so D's gradients are reduced once per step."""
+def gan_step(nets, lr, hr, forward=contextlib.nullcontext, d_plain=None, d_real_no_sync=None):
+    """D step then G step; `forward` as in srresnet_step. Under DDP, `d_plain` is D's module (used
+    in the G step, where D takes no gradient and needs no all-reduce) and `d_real_no_sync` a
+    context that defers the all-reduce of the real half so D's gradients are reduced once per step."""
     g, d, vgg = nets["g"], nets["d"], nets["vgg"]
     d_plain = d_plain or d
-    sr = g(lr)
+    with forward():
+        sr = g(lr)
     nets["d_opt"].zero_grad(set_to_none=True)
     bce = F.binary_cross_entropy_with_logits
     if d_real_no_sync is None:
-        real, fake = d(hr), d(sr.detach())
-        (bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))).backward()
+        with forward():
+            real, fake = d(hr), d(sr.detach())
+            d_loss = bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
+        d_loss.backward()
     else:
         with d_real_no_sync():
-            real = d(hr)
-            bce(real, torch.ones_like(real)).backward()
-        fake = d(sr.detach())
-        bce(fake, torch.zeros_like(fake)).backward()
+            with forward():
+                real = d(hr)
+                real_loss = bce(real, torch.ones_like(real))
+            real_loss.backward()
+        with forward():
+            fake = d(sr.detach())
+            fake_loss = bce(fake, torch.zeros_like(fake))
+        fake_loss.backward()
     nets["d_opt"].step()
     nets["g_opt"].zero_grad(set_to_none=True)
     for p in d_plain.parameters():
         p.requires_grad_(False)
-    logits = d_plain(sr)
-    with torch.no_grad():
-        hr_features = vgg(hr) / 12.75
-    content = F.mse_loss(vgg(sr) / 12.75, hr_features)
-    (content + 1e-3 * bce(logits, torch.ones_like(logits))).backward()
+    with forward():
+        logits = d_plain(sr)
+        with torch.no_grad():
+            hr_features = vgg(hr) / 12.75
+        content = F.mse_loss(vgg(sr) / 12.75, hr_features)
+        g_loss = content + 1e-3 * bce(logits, torch.ones_like(logits))
+    g_loss.backward()
     for p in d_plain.parameters():
         p.requires_grad_(True)
     nets["g_opt"].step()
 
 
 def add_common_arguments(parser):
-    """--steps, --threads, --channels-last, shared by the peers."""
+    """--steps, --threads, --channels-last, --precision, shared by the peers."""
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    add_layout_arguments(parser)
+
+
+def add_layout_arguments(parser):
+    """--channels-last and --precision (bf16: forward and loss under autocast), which every peer takes."""
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="bf16: forward passes and losses under torch.autocast(\"cpu\", dtype=torch.bfloat16)")
+
+
+def layout_fields(args):
+    """The JSON keys saying how a peer ran: its memory layout and precision."""
+    return {"layout": "channels_last" if args.channels_last else "contiguous",
+            "precision": "bf16 (autocast)" if args.precision == "bf16" else "fp32"}
 
 
 def timed(steps, body):
@@ -125,11 +164,11 @@ def timed(steps, body):
     return rss_before, seconds
 
 
-def one_step(phase, nets, lr, hr, **ddp):
+def one_step(phase, nets, lr, hr, precision="fp32", **ddp):
     if phase == "srresnet":
-        srresnet_step(nets, lr, hr)
+        srresnet_step(nets, lr, hr, autocast(precision))
     else:
-        gan_step(nets, lr, hr, **ddp)
+        gan_step(nets, lr, hr, autocast(precision), **ddp)
 
 
 def median_after_first(seconds):
@@ -157,10 +196,10 @@ def main():
     fmt = memory_format(args.channels_last)
     nets = build(args.phase, args.patch, fmt, args if args.network == "tiny" else None)
     lr, hr = random_batch(args.batch, args.patch, fmt)
-    rss_before, seconds = timed(args.steps, lambda: one_step(args.phase, nets, lr, hr))
+    rss_before, seconds = timed(args.steps, lambda: one_step(args.phase, nets, lr, hr, args.precision))
     print(json.dumps({
         "tool": "pytorch " + torch.__version__,
-        "layout": "channels_last" if args.channels_last else "contiguous",
+        **layout_fields(args),
         "phase": args.phase, "network": args.network, "batch": args.batch, "patch": args.patch, "threads": args.threads,
         "step_seconds": [round(s, 3) for s in seconds],
         "samples_per_s": round(args.batch / median_after_first(seconds), 3),
