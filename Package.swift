@@ -7,8 +7,9 @@
 //                cannot express), CKernels (hot kernels compiled once per vector ISA, chosen at
 //                start-up)
 //   SRCore       tensors, parameter memory, kernels, layers, losses, Adam
-//   SRModels     generator, discriminator, VGG19 features, safetensors model files
 //   SRData       PNG decode/encode, JPEG decode, bicubic resize, shard files, packer, streaming reader
+//   SRModels     generator, its global skip and output range (SuperResolver), discriminator, VGG19
+//                features, safetensors model files
 //   SRDistributed  Communicator: MPI and single-process
 //   SRTrain      config, content losses, training step, trainer, validation, metrics logs
 //   SRServe      serve's routes, upload checks and workers (Hummingbird)
@@ -50,11 +51,11 @@ let package = Package(
         // Numeric core.
         .target(name: "SRCore", dependencies: ["CBLAS", "CKernels"]),
 
-        // Networks, model files (safetensors), VGG19 features.
-        .target(name: "SRModels", dependencies: ["SRCore"]),
-
         // Data: PNG, JPEG, MATLAB-style bicubic, shard format, packer, streaming reader.
         .target(name: "SRData", dependencies: ["SRCore", "CPNGShim", "CJPEGShim", "CLZ4", "CZlib"]),
+
+        // Networks, the generator's global skip (bicubic from SRData), model files (safetensors), VGG19 features.
+        .target(name: "SRModels", dependencies: ["SRCore", "SRData"]),
 
         // Distributed: one communicator interface, MPI and single-process implementations.
         .target(name: "SRDistributed", dependencies: ["CMPI"]),

@@ -28,22 +28,6 @@ extension ImageMetrics {
 }
 
 extension Validation {
-    /// A colour x`scale` image from the L* of `lr` (colour or gray: only its lightness is used).
-    /// With `globalSkip`, the bicubic of the gray input is added to the output (GraySkip).
-    public static func colorize(_ generator: Generator, _ lr: RGBImage, globalSkip: Bool) -> RGBImage {
-        let scale = generator.config.scale
-        let input = Tensor(shape: [1, 1, lr.height, lr.width], values: Lab.networkInput(lr))
-        let output = generator.forward(input, mode: .inference)
-        if globalSkip {
-            let base = GraySkip(scale: scale)(input)
-            withPointers(output, base) { sr, base in addInPlace(sr, base, count: output.count) }
-        }
-        return output.withUnsafeMutablePointer { sr in
-            for i in 0..<output.count { sr[i] = (sr[i] + 1) * 0.5 }
-            return image(sr, width: lr.width * scale, height: lr.height * scale)
-        }
-    }
-
     /// The network's input shown as a picture: the sRGB gray of each pixel's L*.
     public static func lightnessPicture(_ lr: RGBImage) -> RGBImage {
         var out = RGBImage(width: lr.width, height: lr.height)
@@ -57,12 +41,12 @@ extension Validation {
     /// One held-out image through the colourising generator: SR, bicubic of the colour LR, both
     /// scored in RGB, and the four-panel picture (gray LR, colour bicubic, model, HR); also
     /// bicubic of the gray input, the lower reference (no colour at all).
-    public static func colorizeOne(_ generator: Generator, _ item: ValidationImage, globalSkip: Bool)
+    public static func colorizeOne(_ superResolver: SuperResolver, _ item: ValidationImage)
         -> (sr: RGBImage, panel: RGBImage, model: (psnr: Double, ssim: Double), bicubic: (psnr: Double, ssim: Double),
             grayBicubic: (psnr: Double, ssim: Double)) {
-        let scale = generator.config.scale
+        let scale = superResolver.scale
         let lr = resize(item.hr, scale: 1 / Double(scale))
-        let sr = colorize(generator, lr, globalSkip: globalSkip)
+        let sr = superResolve(superResolver, lr)
         let bicubic = resize(lr, scale: Double(scale))
         let model = ImageMetrics.compareRGB(sr, item.hr, border: scale)
         let baseline = ImageMetrics.compareRGB(bicubic, item.hr, border: scale)
@@ -72,29 +56,6 @@ extension Validation {
                                          ssim: model.ssim, psnrBicubic: baseline.psnr, ssimBicubic: baseline.ssim,
                                          lrLabel: "L* of LR x\(scale) (input)")
         return (sr, panel, model, baseline, grayBaseline)
-    }
-}
-
-/// The colorize mode's global skip: the gray picture of the L* input (R = G = B = the sRGB gray
-/// of each pixel's lightness), bicubic-upsampled and mapped to [-1,1], added to G's output, so G
-/// learns colour and detail as a residual over the gray image (as BicubicSkip does for SR).
-public final class GraySkip {
-    private let bicubic: BicubicSkip
-
-    public init(scale: Int) { bicubic = BicubicSkip(scale: scale) }
-
-    // lr (N,1,h,w) of L*/50 - 1 -> (N,3,h*scale,w*scale) in [-1,1]
-    public func callAsFunction(_ lr: Tensor) -> Tensor {
-        precondition(lr.c == 1, "GraySkip takes the 1-channel L* input, given \(lr)")
-        let plane = lr.h * lr.w
-        let gray = Tensor(uninitializedShape: [lr.n, 3, lr.h, lr.w])
-        for n in 0..<lr.n {
-            for i in 0..<plane {
-                let g = Float(Lab.grayLevel(lightness: (Double(lr[n * plane + i]) + 1) * 50))
-                for c in 0..<3 { gray[(n * 3 + c) * plane + i] = g }
-            }
-        }
-        return bicubic(gray)
     }
 }
 

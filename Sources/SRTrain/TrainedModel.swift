@@ -1,22 +1,23 @@
 // A trained generator from whatever a user points at: a checkpoint folder, a run folder (its
 // newest complete checkpoint, else its generator.safetensors), or a generator .safetensors file
-// written by srgan-dist (its metadata carries the run's config: the network's shape and whether
-// the bicubic global skip is on).
+// written by srgan-dist. The file describes the model itself (SuperResolver's `generator` and
+// `global_skip` metadata); files written before those entries carry the run's config instead
+// (the network's shape and whether the bicubic global skip is on), which is read then.
 
 import Foundation
 import SRModels
 
 public struct TrainedModel {
-    public let generator: Generator
-    public let config: TrainConfig
+    /// The generator with its skip and output range: what validate, upscale and serve run.
+    public let superResolver: SuperResolver
     /// The safetensors file the weights came from.
     public let file: String
-    public var scale: Int { generator.config.scale }
-    public var globalSkip: Bool { config.globalSkip }
+    public var generator: Generator { superResolver.generator }
+    public var scale: Int { superResolver.scale }
+    public var globalSkip: Bool { superResolver.globalSkip }
 
-    public init(generator: Generator, config: TrainConfig, file: String) {
-        self.generator = generator
-        self.config = config
+    public init(_ superResolver: SuperResolver, file: String) {
+        self.superResolver = superResolver
         self.file = file
     }
 
@@ -43,6 +44,7 @@ public struct TrainedModel {
             }
         }
         let weights = try SafetensorsFile(path: file)
+        if let described = try SuperResolver.load(from: weights) { return TrainedModel(described, file: file) }
         if configText == nil { configText = weights.metadata["config"] }
         guard let configText else {
             throw ModelFileError(file: file, problem: "carries no srgan-dist config in its metadata, so the network's shape is unknown",
@@ -57,6 +59,6 @@ public struct TrainedModel {
         }
         let generator = Generator(config.generator, seed: 0)
         try generator.load(from: weights, strict: true)
-        return TrainedModel(generator: generator, config: config, file: file)
+        return TrainedModel(SuperResolver(generator, globalSkip: config.globalSkip), file: file)
     }
 }

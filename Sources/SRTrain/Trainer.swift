@@ -220,18 +220,18 @@ extension TrainingRun {
         var outcome: Result<ValidationResult?, Error> = .success(nil)
         try networks.withAveragedStatistics(comm: comm, syncBN: config.syncBN) { _ in
             guard comm.isRoot && !validationImages.isEmpty else { return }
-            outcome = Result { try validateRoot(step: done, ema: networks.emaWithStatistics()) }
+            outcome = Result { try validateRoot(step: done, ema: networks.emaModelWithStatistics()) }
         }
         try comm.barrier()   // the others wait for rank 0, without a timeout
         return try comm.together { try outcome.get() }
     }
 
-    private func validateRoot(step done: Int, ema: Generator?) throws -> ValidationResult {
+    private func validateRoot(step done: Int, ema: SuperResolver?) throws -> ValidationResult {
         if terminal { print("") }
         TensorMemory.drain()   // whole images need other sizes than the training step's: free its buffers first
         defer { TensorMemory.drain() }
         let images = validationImages, scale = config.generator.scale
-        let result = try Validation.run(networks.generator, images: images, globalSkip: config.globalSkip,
+        let result = try Validation.run(networks.model, images: images,
                                         saveFolder: (runDirectory as NSString).appendingPathComponent(String(format: "samples/step-%07d", done)),
                                         saveCount: config.validationSamples)
         var values = [("psnr", result.psnr), ("ssim", result.ssim), ("psnr_bicubic", result.psnrBicubic), ("ssim_bicubic", result.ssimBicubic)]
@@ -243,7 +243,7 @@ extension TrainingRun {
             text += String(format: "; gray-LR bicubic %.2f dB, SSIM %.4f", result.psnrGrayBicubic, result.ssimGrayBicubic)
         }
         if let ema {
-            let emaResult = try Validation.run(ema, images: images, globalSkip: config.globalSkip, saveFolder: nil, saveCount: 0)
+            let emaResult = try Validation.run(ema, images: images, saveFolder: nil, saveCount: 0)
             values += [("psnr_ema", emaResult.psnr), ("ssim_ema", emaResult.ssim)]
             text += String(format: "; EMA PSNR %.2f SSIM %.4f", emaResult.psnr, emaResult.ssim)
         }
@@ -313,30 +313,3 @@ extension Trainer {
         return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 }
-
-/// The bicubic-upsampled LR batch mapped to [-1,1], added to G's output with --global-skip.
-public final class BicubicSkip {
-    let scale: Int
-    private var resizer: BicubicResizer?
-
-    public init(scale: Int) { self.scale = scale }
-
-    public func callAsFunction(_ lr: Tensor) -> Tensor {
-        if resizer?.inHeight != lr.h || resizer?.inWidth != lr.w {
-            resizer = BicubicResizer(inHeight: lr.h, inWidth: lr.w, scale: Double(scale))
-        }
-        let resizer = resizer!
-        let out = Tensor(shape: [lr.n, lr.c, resizer.outHeight, resizer.outWidth])
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: resizer.outHeight * lr.w)
-        defer { scratch.deallocate() }
-        withPointers(lr, out) { lrBatch, bicubicBatch in
-            for n in 0..<lr.n {
-                resizer.resize(lrBatch + n * lr.c * lr.h * lr.w, bicubicBatch + n * lr.c * resizer.outHeight * resizer.outWidth,
-                               channels: lr.c, scratch: scratch)
-            }
-            for i in 0..<out.count { bicubicBatch[i] = 2 * bicubicBatch[i] - 1 }
-        }
-        return out
-    }
-}
-

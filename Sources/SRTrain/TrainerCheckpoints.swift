@@ -196,6 +196,7 @@ extension TrainingRun {
     private func writeCheckpoint(_ progress: Progress, reason: String, validationPSNR: Double?, perRank: [[[Float]]], offsets: [Int]) throws -> String {
         var files: [(name: String, data: Data)] = []
         let metadata = ["srgan-dist": "generator", "phase": config.phase.rawValue, "step": "\(progress.step)", "config": config.yaml]
+            .merging(networks.model.metadata) { old, _ in old }
         files.append(("generator.safetensors", Self.stateDict(networks.generator, metadata: metadata)))
         if let ema = networks.emaWithStatistics() {
             files.append(("generator_ema.safetensors", Self.stateDict(ema, metadata: metadata)))
@@ -245,6 +246,7 @@ extension TrainingRun {
             guard comm.isRoot else { return }
             outcome = Result {
                 let metadata = ["srgan-dist": "generator", "phase": config.phase.rawValue, "steps": "\(progress.step)", "config": config.yaml]
+                    .merging(networks.model.metadata) { old, _ in old }
                 try networks.generator.save(to: generatorPath, metadata: metadata)
                 if let ema = networks.emaWithStatistics() {
                     try ema.save(to: (runDirectory as NSString).appendingPathComponent("generator_ema.safetensors"), metadata: metadata)

@@ -31,6 +31,8 @@ struct LoopState {
 /// The generator, the discriminator (gan phase), the EMA generator (ema > 0) and the step that
 /// trains them: identical on every rank once setup has broadcast rank 0's.
 final class TrainingNetworks {
+    /// G with its global skip: what the step trains and validation runs.
+    let model: SuperResolver
     let generator: Generator
     let discriminator: Discriminator?
     let ema: Generator?
@@ -43,14 +45,12 @@ final class TrainingNetworks {
         discriminator = config.phase == .gan ? Discriminator(config.discriminator, seed: config.seed &+ 1) : nil
         ema = config.ema > 0 ? Generator(config.generator, seed: config.seed) : nil
         all = [generator as Network] + (discriminator.map { [$0 as Network] } ?? [])
-        let scale = config.generator.scale
-        let skip: ((Tensor) -> Tensor)? = !config.globalSkip ? nil
-            : config.generator.kind == .colorize ? GraySkip(scale: scale).callAsFunction : BicubicSkip(scale: scale).callAsFunction
-        step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss,
+        model = SuperResolver(generator, globalSkip: config.globalSkip)
+        step = SRGANStep(model: model, discriminator: discriminator, contentLoss: contentLoss,
                          settings: StepSettings(adversarialWeight: Float(config.adversarialWeight), ganLoss: config.ganLoss,
                                                 totalVariationWeight: Float(config.tvWeight),
                                                 adam: AdamSettings(beta1: config.adamBeta1, beta2: config.adamBeta2)),
-                         reduction: .averaged(over: comm, generator: generator.parameters), skip: skip)
+                         reduction: .averaged(over: comm, generator: generator.parameters))
     }
 
     var optimizers: [(name: String, adam: Adam)] {
@@ -69,6 +69,11 @@ final class TrainingNetworks {
     func emaWithStatistics() -> Generator? {
         ema?.buffers.values.update(from: generator.buffers.values, count: generator.buffers.count)
         return ema
+    }
+
+    /// The EMA generator with G's statistics and G's global skip, to validate.
+    func emaModelWithStatistics() -> SuperResolver? {
+        emaWithStatistics().map { SuperResolver($0, globalSkip: model.globalSkip) }
     }
 }
 

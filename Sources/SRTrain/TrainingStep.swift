@@ -14,7 +14,8 @@
 // RelativisticStep.swift), picked by `StepSettings.ganLoss`.
 // With several micro-batches the standard G pass runs G forward again on each (its activations of
 // the D pass were overwritten by the next micro-batch): correct, at the price of one more G forward.
-// With `skip`, SR = G(LR) + skip(LR) (the bicubic-upsampled input): G learns the residual.
+// SR is the model's (SuperResolver.forward): G(LR), plus the bicubic-upsampled input when its global
+// skip is on (G learns the residual), in [-1,1] as HR is.
 // Variants (docs/gan-variants.md): a conditional D sees (image, LR) pairs;
 // `totalVariationWeight` adds eta x TV(SR) to G's loss in both phases.
 //
@@ -88,7 +89,9 @@ public struct StepReduction {
 }
 
 public final class SRGANStep {
-    public let generator: Generator
+    /// G with its global skip.
+    public let model: SuperResolver
+    public var generator: Generator { model.generator }
     public let discriminator: Discriminator?
     public let contentLoss: ContentLoss
     public let generatorOptimizer: Adam
@@ -98,8 +101,6 @@ public final class SRGANStep {
     public var totalVariationWeight: Float { settings.totalVariationWeight }
     /// The GAN loss's two passes.
     let adversarial: AdversarialLoss
-    /// The image added to G's output (nil: none).
-    let skip: ((Tensor) -> Tensor)?
     /// Set by `averageGradients(over:)` when the step is built before its communicator.
     public private(set) var reduction: StepReduction
     /// Tests only: called with each network's gradient (and its name) before the all-reduce.
@@ -107,16 +108,15 @@ public final class SRGANStep {
     /// D's values and moments from before its last update (the spare set of the swap).
     private var discriminatorPrevious: AdamState?
 
-    public init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
-                settings: StepSettings = StepSettings(), reduction: StepReduction = .local, skip: ((Tensor) -> Tensor)? = nil) {
-        self.generator = generator
+    public init(model: SuperResolver, discriminator: Discriminator?, contentLoss: ContentLoss,
+                settings: StepSettings = StepSettings(), reduction: StepReduction = .local) {
+        self.model = model
         self.discriminator = discriminator
         self.contentLoss = contentLoss
         self.settings = settings
         self.reduction = reduction
-        self.skip = skip
         adversarial = settings.ganLoss == .standard ? StandardGANLoss() : RelativisticGANLoss()
-        generatorOptimizer = Adam(parameterCount: generator.parameters.count, settings: settings.adam)
+        generatorOptimizer = Adam(parameterCount: model.generator.parameters.count, settings: settings.adam)
         discriminatorOptimizer = discriminator.map { Adam(parameterCount: $0.parameters.count, settings: settings.adam) }
     }
 
@@ -126,14 +126,7 @@ public final class SRGANStep {
     }
 
     /// SR for `lr`, recorded for backward.
-    func superResolve(_ lr: Tensor) -> Tensor {
-        let sr = generator.forward(lr, mode: .training)
-        if let skip {
-            let base = skip(lr)
-            withPointers(sr, base) { srBatch, bicubicBatch in addInPlace(srBatch, bicubicBatch, count: sr.count) }
-        }
-        return sr
-    }
+    func superResolve(_ lr: Tensor) -> Tensor { model.forward(lr, mode: .training) }
 
     /// lr (N,3,h,w), hr (N,3,h*scale,w*scale).
     public func srresnet(lr: Tensor, hr: Tensor, learningRate: Float) -> StepResult {
@@ -276,4 +269,25 @@ extension StepReduction {
                 }
             })
     }
+}
+
+extension SRGANStep {
+    /// The form `bench step` still builds (Sources/srgan-dist/BenchStep.swift): `skip` only says
+    /// whether the global skip is on, since the skip is the model's own (GlobalSkip); pass
+    /// `BicubicSkip(scale:).callAsFunction` or nil. New code passes a SuperResolver.
+    public convenience init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
+                            settings: StepSettings = StepSettings(), reduction: StepReduction = .local, skip: ((Tensor) -> Tensor)?) {
+        self.init(model: SuperResolver(generator, globalSkip: skip != nil), discriminator: discriminator, contentLoss: contentLoss,
+                  settings: settings, reduction: reduction)
+    }
+}
+
+/// The bicubic global skip as a closure, for that form: GlobalSkip on an RGB batch, (N,3,h,w) in
+/// [0,1] -> (N,3,h*scale,w*scale) in [-1,1].
+public final class BicubicSkip {
+    private let skip: GlobalSkip
+
+    public init(scale: Int) { skip = GlobalSkip(scale: scale, fromLightness: false) }
+
+    public func callAsFunction(_ lr: Tensor) -> Tensor { skip(lr) }
 }

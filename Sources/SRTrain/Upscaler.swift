@@ -9,8 +9,10 @@
 // overlap >= that radius every tile computes exactly the pixels the whole image would, and the
 // cross-fade mixes equal values: tiled and untiled differ only by float rounding (different GEMM
 // shapes sum in different orders). A smaller overlap trades exactness for speed; the cross-fade
-// then hides the seams. The global bicubic skip, when on, is computed band by band with the whole
-// image's taps (the same values as one whole-image resize).
+// then hides the seams. The global bicubic skip, when on, is added after the cross-fade, band by
+// band with the whole image's taps (the same values as one whole-image resize), and the output
+// range mapped, both by the model's own code (SRModels/GlobalSkip.swift); so an untiled upscale
+// computes what SuperResolver's whole-image call does.
 //
 // The result is streamed: tiles run a band (a row of tiles) at a time, their cross-faded outputs
 // are summed in a window of one band plus the blend, and each band's finished rows go to the
@@ -130,9 +132,9 @@ public final class Upscaler {
         var sum = [Float](repeating: 0, count: 3 * windowPlane)   // (3, capacity, outWidth), rows from windowStart
         var weights = [Float](repeating: 0, count: windowPlane)
         var band = [Float](repeating: 0, count: 3 * windowPlane)  // the finished rows, (3, rows, outWidth)
-        let resizer = model.globalSkip ? BicubicResizer(inHeight: height, inWidth: width, scale: Double(s)) : nil
-        var skip = [Float](repeating: 0, count: resizer == nil ? 0 : 3 * windowPlane)
-        var scratch = [Float](repeating: 0, count: resizer == nil ? 0 : capacity * width)
+        let globalSkip = model.superResolver.skip
+        var skip = [Float](repeating: 0, count: globalSkip == nil ? 0 : 3 * windowPlane)
+        var scratch = [Float](repeating: 0, count: globalSkip == nil ? 0 : capacity * width)
         let margin = overlap + blend
         var windowStart = 0, done = 0
         for bandY in stride(from: 0, to: height, by: step) {
@@ -144,21 +146,21 @@ public final class Upscaler {
             // Final: every row above the next band's first written row.
             let finalEnd = bandY + step >= height ? outHeight : (bandY + step - blend) * s
             let rows = finalEnd - windowStart, plane = rows * outWidth
-            if let resizer {
+            if let globalSkip {
                 lr.values.withUnsafeBufferPointer { input in
                     skip.withUnsafeMutableBufferPointer { output in
                         scratch.withUnsafeMutableBufferPointer {
-                            resizer.resize(input.baseAddress!, rows: windowStart..<finalEnd, output.baseAddress!, channels: 3, scratch: $0.baseAddress!)
+                            globalSkip.bicubicRows(input.baseAddress!, height: height, width: width, rows: windowStart..<finalEnd,
+                                                   output.baseAddress!, scratch: $0.baseAddress!)
                         }
                     }
                 }
             }
             for c in 0..<3 {
-                for i in 0..<plane {
-                    var value = sum[c * windowPlane + i] / weights[i]
-                    if resizer != nil { value += 2 * skip[c * plane + i] - 1 }
-                    band[c * plane + i] = (value + 1) * 0.5
-                }
+                for i in 0..<plane { band[c * plane + i] = sum[c * windowPlane + i] / weights[i] }
+            }
+            band.withUnsafeMutableBufferPointer { values in
+                skip.withUnsafeBufferPointer { OutputRange.toImage(values.baseAddress!, count: 3 * plane, bicubic: globalSkip == nil ? nil : $0.baseAddress!) }
             }
             try band.withUnsafeBufferPointer { try emit(UnsafeBufferPointer(rebasing: $0[0..<(3 * plane)]), rows) }
             // The rows the next band adds to move to the window's top; the rest is cleared.

@@ -5,6 +5,7 @@
 import Foundation
 import SRCore
 import SRData
+import SRModels
 
 extension Upscaler {
     /// The SR image of `lr` (values in [0,1]), every tile accumulated into whole-image buffers.
@@ -18,14 +19,23 @@ extension Upscaler {
             accumulate(lr, core: core, margin: overlap + blend, windowStart: 0, capacity: outHeight, sum: &sum, weights: &weights)
             progress?(index + 1, plan.count)
         }
-        let skip: [Float]? = model.globalSkip
-            ? BicubicResizer(inHeight: height, inWidth: width, scale: Double(s)).resize(lr.values, channels: 3) : nil
         for i in 0..<outPlane {
-            for c in 0..<3 {
-                var value = sum[c * outPlane + i] / weights[i]
-                if let skip { value += 2 * skip[c * outPlane + i] - 1 }
-                sum[c * outPlane + i] = (value + 1) * 0.5
+            for c in 0..<3 { sum[c * outPlane + i] /= weights[i] }
+        }
+        var skip = [Float](repeating: 0, count: model.globalSkip ? 3 * outPlane : 0)
+        if let globalSkip = model.superResolver.skip {
+            var scratch = [Float](repeating: 0, count: outHeight * width)
+            lr.values.withUnsafeBufferPointer { input in
+                skip.withUnsafeMutableBufferPointer { output in
+                    scratch.withUnsafeMutableBufferPointer {
+                        globalSkip.bicubicRows(input.baseAddress!, height: height, width: width, rows: 0..<outHeight, output.baseAddress!,
+                                               scratch: $0.baseAddress!)
+                    }
+                }
             }
+        }
+        sum.withUnsafeMutableBufferPointer { values in
+            skip.withUnsafeBufferPointer { OutputRange.toImage(values.baseAddress!, count: 3 * outPlane, bicubic: model.globalSkip ? $0.baseAddress! : nil) }
         }
         return PlanarImage(width: outWidth, height: outHeight, values: sum, isGray: lr.isGray, bitDepth: lr.bitDepth)
     }

@@ -95,29 +95,22 @@ public enum Validation {
         return out.withUnsafeBufferPointer { self.image($0.baseAddress!, width: resizer.outWidth, height: resizer.outHeight) }
     }
 
-    /// Super-resolves `lr` with `generator` (inference mode), adding the bicubic skip if asked;
-    /// the generator works in the paper's ranges: LR [0,1] in, SR [-1,1] out.
-    public static func superResolve(_ generator: Generator, _ lr: RGBImage, globalSkip: Bool) -> RGBImage {
-        let scale = generator.config.scale
-        let input = Tensor(shape: [1, 3, lr.height, lr.width], values: planar(lr))
-        let output = generator.forward(input, mode: .inference)
-        let base = globalSkip ? BicubicResizer(inHeight: lr.height, inWidth: lr.width, scale: Double(scale)).resize(planar(lr), channels: 3) : nil
-        return output.withUnsafeMutablePointer { sr in
-            if let base { for i in 0..<output.count { sr[i] += 2 * base[i] - 1 } }
-            for i in 0..<output.count { sr[i] = (sr[i] + 1) * 0.5 }
-            return image(sr, width: lr.width * scale, height: lr.height * scale)
-        }
+    /// The SR image of `lr` by `superResolver` (inference mode, whole image, its skip and output range),
+    /// rounded to 8 bits; a colourising model sees only the lightness of `lr`.
+    public static func superResolve(_ superResolver: SuperResolver, _ lr: RGBImage) -> RGBImage {
+        let sr = superResolver(lr)
+        return sr.withUnsafePointer { image($0, width: lr.width * superResolver.scale, height: lr.height * superResolver.scale) }
     }
 
-    /// Metrics of `generator` on `images`; SR results of the first `saveCount` go to `saveFolder`.
-    public static func run(_ generator: Generator, images: [ValidationImage], globalSkip: Bool,
-                           saveFolder: String?, saveCount: Int) throws -> ValidationResult {
-        let scale = generator.config.scale
+    /// Metrics of `superResolver` on `images`; SR results of the first `saveCount` go to `saveFolder`.
+    public static func run(_ superResolver: SuperResolver, images: [ValidationImage], saveFolder: String?,
+                           saveCount: Int) throws -> ValidationResult {
+        let scale = superResolver.scale
         var result = ValidationResult()
         if let saveFolder { try FileManager.default.createDirectory(atPath: saveFolder, withIntermediateDirectories: true) }
         for (index, item) in images.enumerated() {
-            if generator.config.kind == .colorize {
-                let one = colorizeOne(generator, item, globalSkip: globalSkip)
+            if superResolver.config.kind == .colorize {
+                let one = colorizeOne(superResolver, item)
                 result.psnr += one.model.psnr
                 result.ssim += one.model.ssim
                 result.psnrBicubic += one.bicubic.psnr
@@ -132,7 +125,7 @@ public enum Validation {
                 continue
             }
             let lr = resize(item.hr, scale: 1 / Double(scale))
-            let sr = superResolve(generator, lr, globalSkip: globalSkip)
+            let sr = superResolve(superResolver, lr)
             let bicubic = resize(lr, scale: Double(scale))
             let model = ImageMetrics.compare(sr, item.hr, border: scale)
             let baseline = ImageMetrics.compare(bicubic, item.hr, border: scale)

@@ -29,7 +29,7 @@ extension Upscale {
                 let started = Date()
                 let (image, header) = try ImageFile.read(source, maxPixels: Int(maxMegapixels * 1e6))
                 let padded = Self.padded(image, toMultipleOf: multiple)
-                let sr = Validation.colorize(model.generator, padded, globalSkip: model.globalSkip)
+                let sr = Validation.superResolve(model.superResolver, padded)
                 let result = sr.crop(x: 0, y: 0, width: image.width * model.scale, height: image.height * model.scale)
                 try PNG.write(result, to: target)
                 let kind = image.isGray ? "gray" : "colour (its L* used)"

@@ -52,7 +52,7 @@ struct Validate: ParsableCommand {
             var rows: [ImageScore] = []
             let colorize = model.generator.config.kind == .colorize
             for item in items where colorize {
-                let one = Validation.colorizeOne(model.generator, item, globalSkip: model.globalSkip)
+                let one = Validation.colorizeOne(model.superResolver, item)
                 let row = ImageScore(name: item.name, psnr: one.model.psnr, ssim: one.model.ssim, psnrBicubic: one.bicubic.psnr,
                                      ssimBicubic: one.bicubic.ssim)
                 rows.append(row)

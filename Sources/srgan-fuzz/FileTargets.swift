@@ -134,15 +134,17 @@ enum FileTargets {
     }
 
     /// The smallest generator the tiny preset's settings describe (2 channels, 1 block), with
-    /// the config in its metadata as `srgan-dist train` writes it.
-    static func writeSmallGenerator(to file: String) {
+    /// the config in its metadata as `srgan-dist train` writes it (`described`: also the model's
+    /// own `generator` and `global_skip` entries, as train writes them since 2026-12-02).
+    static func writeSmallGenerator(to file: String, described: Bool = true) {
         do {
             var config = try TrainConfig.preset("tiny", phase: .srresnet)
             config.generator.channels = 2
             config.generator.residualBlocks = 1
             config.generator.tailKernel = 3
             let generator = Generator(config.generator, seed: 1)
-            try generator.save(to: file, metadata: ["srgan-dist": "generator", "config": config.yaml])
+            let own = described ? SuperResolver(generator, globalSkip: config.globalSkip).metadata : [:]
+            try generator.save(to: file, metadata: ["srgan-dist": "generator", "config": config.yaml].merging(own) { old, _ in old })
         } catch {
             fatalError("checkpoint: cannot write the small generator: \(error)")
         }

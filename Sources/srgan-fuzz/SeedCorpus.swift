@@ -20,11 +20,14 @@ enum SeedCorpus {
             try data.write(to: URL(fileURLWithPath: (try folder(target) as NSString).appendingPathComponent(name)))
         }
 
-        // safetensors: the small generator with its config, a header with no tensors, and one
-        // F32 and one I64 tensor without a config.
+        // safetensors: the small generator with its description and config, the same as files
+        // of 2026-12-01 had it (the config only), a header with no tensors, and one F32 and one
+        // I64 tensor without a config.
         let model = Scratch.path("seed-generator.safetensors")
         FileTargets.writeSmallGenerator(to: model)
         try put(try Data(contentsOf: URL(fileURLWithPath: model)), "safetensors", "small-generator.safetensors")
+        FileTargets.writeSmallGenerator(to: model, described: false)
+        try put(try Data(contentsOf: URL(fileURLWithPath: model)), "safetensors", "small-generator-config-only.safetensors")
         try put(SafetensorsWriter(metadata: ["note": "empty"]).bytes(), "safetensors", "no-tensors.safetensors")
         var two = SafetensorsWriter()
         two.add("weight", floats: [1, -2, 0.5, 3], shape: [2, 2])

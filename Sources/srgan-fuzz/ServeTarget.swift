@@ -22,7 +22,7 @@ enum ServeTarget {
             config.generator.channels = 2
             config.generator.residualBlocks = 1
             config.generator.tailKernel = 3
-            let model = TrainedModel(generator: Generator(config.generator, seed: 1), config: config, file: "fuzz-generator")
+            let model = TrainedModel(SuperResolver(Generator(config.generator, seed: 1), globalSkip: config.globalSkip), file: "fuzz-generator")
             return try ServeWorkers(model: model, limits: UploadLimits(maxBytes: 1 << 20, maxPixels: 1 << 16))
         } catch {
             fatalError("upload: cannot set up the server's workers: \(error)")

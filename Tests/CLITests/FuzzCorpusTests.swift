@@ -31,7 +31,8 @@ final class FuzzCorpusTests: XCTestCase {
     func testSeedsThatMustParseDoParse() throws {
         // One representative per format that the harness must accept whole (reader, checks,
         // decode, and for the model files the network and its config).
-        let mustAccept = [("safetensors", "small-generator.safetensors"), ("shard", "sample-repaired.srs"),
+        let mustAccept = [("safetensors", "small-generator.safetensors"), ("safetensors", "small-generator-config-only.safetensors"),
+                          ("shard", "sample-repaired.srs"),
                           ("dataset", "index.json"), ("checkpoint", "state.json"), ("png", "rgb8-interlaced.png"),
                           ("png", "gray16.png"), ("jpeg", "progressive.jpg"), ("yaml", "tiny-gan.yaml"), ("upload", "baseline.jpg")]
         for (target, file) in mustAccept {

@@ -53,7 +53,7 @@ final class ColorizeTrainTests: XCTestCase {
             XCTAssertEqual(Lab.grayLevel(lightness: l), level, accuracy: 1e-6)
             let lr = Tensor(shape: [2, 1, 4, 4])
             lr.fill(Float(l / 50 - 1))
-            let skip = GraySkip(scale: 2)(lr)
+            let skip = GlobalSkip(scale: 2, fromLightness: true)(lr)
             XCTAssertEqual(skip.shape, [2, 3, 8, 8])
             for i in 0..<skip.count { XCTAssertEqual(Double(skip[i]), 2 * level - 1, accuracy: 2e-5) }
         }
@@ -97,7 +97,7 @@ final class ColorizeTrainTests: XCTestCase {
         config.kind = .colorize
         config.colorizer = ColorizerConfig(baseChannels: 4, depth: 3, outputChannels: 3)
         let generator = Generator(config, seed: 3)
-        let step = SRGANStep(generator: generator, discriminator: nil, contentLoss: try ContentLoss(.mse, vggWeights: nil))
+        let step = SRGANStep(model: SuperResolver(generator, globalSkip: false), discriminator: nil, contentLoss: try ContentLoss(.mse, vggWeights: nil))
         let first = step.srresnet(lr: lr, hr: hr, learningRate: 2e-3).contentLoss
         var last = first
         for _ in 0..<200 { last = step.srresnet(lr: lr, hr: hr, learningRate: 2e-3).contentLoss }

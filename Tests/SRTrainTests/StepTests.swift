@@ -39,7 +39,7 @@ final class StepTests: XCTestCase {
         } else {
             loss = try ContentLoss(kind, vggWeights: nil)
         }
-        return (SRGANStep(generator: generator, discriminator: discriminator, contentLoss: loss), try fixture("step_io.safetensors"))
+        return (SRGANStep(model: SuperResolver(generator, globalSkip: false), discriminator: discriminator, contentLoss: loss), try fixture("step_io.safetensors"))
     }
 
     private func assertClose(_ store: ParameterStore, values: Bool, _ io: SafetensorsFile, _ prefix: String,
@@ -120,7 +120,7 @@ final class StepTests: XCTestCase {
             }
         }
         let generator = Generator(GeneratorConfig(channels: 16, residualBlocks: 2, scale: scale), seed: 5)
-        let step = SRGANStep(generator: generator, discriminator: nil, contentLoss: try! ContentLoss(.mse, vggWeights: nil))
+        let step = SRGANStep(model: SuperResolver(generator, globalSkip: false), discriminator: nil, contentLoss: try! ContentLoss(.mse, vggWeights: nil))
         let first = step.srresnet(lr: lr, hr: hr, learningRate: 2e-3).contentLoss
         var last = first
         for _ in 0..<300 { last = step.srresnet(lr: lr, hr: hr, learningRate: 2e-3).contentLoss }
@@ -147,8 +147,8 @@ final class TinyOverfitTests: XCTestCase {
         let hr = Tensor(shape: [4, 3, side, side], values: hrValues)
         let lr = Tensor(shape: [4, 3, side / scale, side / scale], values: lrValues)
         let config = try TrainConfig.preset("tiny", phase: .srresnet)
-        let step = SRGANStep(generator: Generator(config.generator, seed: 1), discriminator: nil,
-                             contentLoss: try ContentLoss(.mse, vggWeights: nil), skip: BicubicSkip(scale: scale).callAsFunction)
+        let step = SRGANStep(model: SuperResolver(Generator(config.generator, seed: 1), globalSkip: true), discriminator: nil,
+                             contentLoss: try ContentLoss(.mse, vggWeights: nil))
         let first = step.srresnet(lr: lr, hr: hr, learningRate: Float(config.lr)).contentLoss
         var last = first
         for _ in 0..<200 { last = step.srresnet(lr: lr, hr: hr, learningRate: Float(config.lr)).contentLoss }

@@ -15,7 +15,7 @@ final class UpscalerTests: XCTestCase {
         let generator = Generator(config.generator, seed: 3)
         // Running statistics away from 0/1, so inference-mode batch norm is a real affine map.
         for i in 0..<generator.buffers.count { generator.buffers.values[i] = 0.5 + 0.25 * Float(i % 7) / 7 }
-        return TrainedModel(generator: generator, config: config, file: "memory")
+        return TrainedModel(SuperResolver(generator, globalSkip: config.globalSkip), file: "memory")
     }
 
     func image(width: Int, height: Int) -> PlanarImage {

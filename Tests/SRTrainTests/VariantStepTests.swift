@@ -63,7 +63,7 @@ final class VariantStepTests: XCTestCase {
         try discriminator.load(from: initial, prefix: "d.")
         try vgg.load(from: initial, prefix: "vgg.", strict: false)
         let content = ContentLoss(terms: [(try ContentLoss(.mse, vggWeights: nil), 1), (ContentLoss(.vgg22, vgg: vgg), 6e-3)])
-        let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: content,
+        let step = SRGANStep(model: SuperResolver(generator, globalSkip: false), discriminator: discriminator, contentLoss: content,
                              settings: StepSettings(adversarialWeight: 0.1, ganLoss: .ragan, totalVariationWeight: 1e-3))
         let result = step.gan(lr: try tensor(io, "lr"), hr: try tensor(io, "hr"), generatorLearningRate: 1e-3, discriminatorLearningRate: 1e-4)
         XCTAssertFalse(result.skipped)
@@ -92,7 +92,7 @@ final class VariantStepTests: XCTestCase {
     private func makeStep(reduction: StepReduction = .local) -> SRGANStep {
         let generator = Generator(GeneratorConfig(channels: 8, residualBlocks: 1, scale: 4), seed: 2)
         let discriminator = Discriminator(DiscriminatorConfig(patchSize: 16, baseChannels: 4, hidden: 8, conditional: true, scale: 4), seed: 3)
-        return SRGANStep(generator: generator, discriminator: discriminator, contentLoss: try! ContentLoss(.mse, vggWeights: nil),
+        return SRGANStep(model: SuperResolver(generator, globalSkip: false), discriminator: discriminator, contentLoss: try! ContentLoss(.mse, vggWeights: nil),
                          settings: StepSettings(adversarialWeight: 0.5, ganLoss: .ragan, totalVariationWeight: 1e-2), reduction: reduction)
     }
 
