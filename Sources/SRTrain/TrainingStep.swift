@@ -270,24 +270,3 @@ extension StepReduction {
             })
     }
 }
-
-extension SRGANStep {
-    /// The form `bench step` still builds (Sources/srgan-dist/BenchStep.swift): `skip` only says
-    /// whether the global skip is on, since the skip is the model's own (GlobalSkip); pass
-    /// `BicubicSkip(scale:).callAsFunction` or nil. New code passes a SuperResolver.
-    public convenience init(generator: Generator, discriminator: Discriminator?, contentLoss: ContentLoss,
-                            settings: StepSettings = StepSettings(), reduction: StepReduction = .local, skip: ((Tensor) -> Tensor)?) {
-        self.init(model: SuperResolver(generator, globalSkip: skip != nil), discriminator: discriminator, contentLoss: contentLoss,
-                  settings: settings, reduction: reduction)
-    }
-}
-
-/// The bicubic global skip as a closure, for that form: GlobalSkip on an RGB batch, (N,3,h,w) in
-/// [0,1] -> (N,3,h*scale,w*scale) in [-1,1].
-public final class BicubicSkip {
-    private let skip: GlobalSkip
-
-    public init(scale: Int) { skip = GlobalSkip(scale: scale, fromLightness: false) }
-
-    public func callAsFunction(_ lr: Tensor) -> Tensor { skip(lr) }
-}

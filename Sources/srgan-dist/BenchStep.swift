@@ -82,8 +82,7 @@ struct BenchStep: ParsableCommand {
         try contentLoss.vgg?.setProductPrecision(precision)
         // Gradients averaged over the ranks as in training (the identity on one process); the tiny
         // network adds the bicubic of its input to G's output, as its preset does.
-        let step = SRGANStep(generator: generator, discriminator: discriminator, contentLoss: contentLoss,
-                             skip: tiny ? BicubicSkip(scale: 4).callAsFunction : nil)
+        let step = SRGANStep(model: SuperResolver(generator, globalSkip: tiny), discriminator: discriminator, contentLoss: contentLoss)
         step.averageGradients(over: comm)
         let learningRate = Float(tiny ? preset.lr : 1e-4)
         var rng = SeededRandom(seed: 3 &+ UInt64(comm.rank))

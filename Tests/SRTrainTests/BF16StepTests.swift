@@ -61,7 +61,7 @@ final class BF16StepTests: XCTestCase {
         } else {
             loss = try ContentLoss(kind, vggWeights: nil)
         }
-        return SRGANStep(generator: generator, discriminator: discriminator, contentLoss: loss)
+        return SRGANStep(model: SuperResolver(generator, globalSkip: false), discriminator: discriminator, contentLoss: loss)
     }
 
     /// Over every tensor of `store` (gradients, or values after the step), with the reference
