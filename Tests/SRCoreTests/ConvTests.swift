@@ -61,6 +61,28 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// Small output maps on the im2col path put several images in one product (imagesPerProduct):
+    /// on one thread (no split of the batch) the grouped products match the plain loops, both
+    /// ways, and groups that do not divide the batch too.
+    func testImagesSideBySideMatchPlainLoopReference() {
+        for g in [(4, 8, 6, 3, 2, 1, 9, 8), (5, 3, 4, 3, 2, 1, 7, 7), (3, 16, 8, 3, 2, 1, 12, 12)] {
+            let geometry = ConvGeometry(batch: g.0, inChannels: g.1, inHeight: g.6, inWidth: g.7, outChannels: g.2,
+                                        kernelHeight: g.3, kernelWidth: g.3, stride: g.4, padding: g.5)
+            XCTAssertGreaterThan(imagesPerProduct(geometry, available: g.0), 1, "\(g) is not grouped")
+            BLASThreads.withThreads(1) {
+                let fast = forwardAndBackward(g, seed: 31)
+                let store = ParameterStore()
+                let reference = makeConv(store, g, kernel: .reference)
+                var rng = SeededRandom(seed: 31)
+                let run = SRCoreTests.forwardAndBackward(reference, inputShape: [g.0, g.1, g.6, g.7], &rng)
+                let expected = [run.output.toArray(), run.inputGrad.toArray(), grad(reference.weight, of: store), grad(reference.bias!, of: store)]
+                for (index, name) in ["forward", "dx", "dW", "db"].enumerated() {
+                    assertClose(fast[index], expected[index], absolute: 1e-4, relative: 1e-4, "\(name) \(g)")
+                }
+            }
+        }
+    }
+
     /// The output-side path in bands of one and of three padded rows matches the plain loops, both ways.
     func testOutputSideBandsMatchPlainLoopReference() {
         for (rowsPerBand, g) in [(1, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 3, 1, 1, 7, 9))] {

@@ -37,15 +37,16 @@ public struct ConvGeometry: Equatable, Sendable {
 }
 
 /// im2col of one image. image (C,H,W) -> columns (C*KH*KW, OH*OW), zeros where the kernel
-/// reaches into the padding.
-func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+/// reaches into the padding; rows `rowStride` floats apart (default OH*OW: packed).
+func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ g: ConvGeometry, rowStride: Int? = nil) {
     let (outH, outW) = (g.outHeight, g.outWidth)
+    let rowStride = rowStride ?? outH * outW
     var row = 0
     for c in 0..<g.inChannels {
         let plane = image + c * g.inPlane
         for kh in 0..<g.kernelHeight {
             for kw in 0..<g.kernelWidth {
-                let out = columns + row * outH * outW
+                let out = columns + row * rowStride
                 // ow range whose input column iw = ow*stride - pad + kw lies inside [0, W)
                 let owStart = max(0, (g.padding - kw + g.stride - 1) / g.stride)
                 let owEnd = min(outW, (g.inWidth + g.padding - kw + g.stride - 1) / g.stride)
@@ -71,16 +72,17 @@ func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float
     }
 }
 
-/// col2im of one image, the adjoint of im2col: columns (C*KH*KW, OH*OW) are ADDED into
-/// image (C,H,W), which the caller cleared.
-func col2imAdd(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+/// col2im of one image, the adjoint of im2col: columns (C*KH*KW, OH*OW), rows `rowStride`
+/// floats apart, are ADDED into image (C,H,W), which the caller cleared.
+func col2imAdd(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ g: ConvGeometry, rowStride: Int? = nil) {
     let (outH, outW) = (g.outHeight, g.outWidth)
+    let rowStride = rowStride ?? outH * outW
     var row = 0
     for c in 0..<g.inChannels {
         let plane = image + c * g.inPlane
         for kh in 0..<g.kernelHeight {
             for kw in 0..<g.kernelWidth {
-                let source = columns + row * outH * outW
+                let source = columns + row * rowStride
                 let owStart = max(0, (g.padding - kw + g.stride - 1) / g.stride)
                 let owEnd = min(outW, (g.inWidth + g.padding - kw + g.stride - 1) / g.stride)
                 if owStart < owEnd {

@@ -44,25 +44,68 @@ private func convForwardPart(
     }
     // Images split over the threads, each with its own patch matrix and single-threaded sgemms
     // (im2col is half the work at stride 2: one thread building it while the other waited for
-    // the split sgemm left a core idle).
+    // the split sgemm left a core idle). Small output maps put several images side by side.
     forEachImage(g) { images in
-        let columnCount = g.patchSize * g.outPlane
+        let group = imagesPerProduct(g, available: images.count), width = group * g.outPlane
+        let columnCount = g.patchSize * width, productCount = g.outChannels * width
         let columns = g.isPointwise ? nil : TensorMemory.allocate(columnCount)
         defer { columns.map { TensorMemory.release($0, count: columnCount) } }
-        for n in images {
-            let image = input + n * g.inChannels * g.inPlane
-            let out = output + n * g.outChannels * g.outPlane
-            let matrix = patchMatrix(image, columns, g)
-            // out (OC, OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, OH*OW)
-            gemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
-                 a: weight, b: matrix, beta: 0, c: out, precision: options.precision)
-            if let bias {
+        let product = group > 1 ? TensorMemory.allocate(productCount) : nil
+        defer { product.map { TensorMemory.release($0, count: productCount) } }
+        for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
+            let count = min(group, images.upperBound - first)
+            let out = output + first * g.outChannels * g.outPlane
+            if let product, let columns {
+                for j in 0..<count { im2col(input + (first + j) * g.inChannels * g.inPlane, columns + j * g.outPlane, g, rowStride: width) }
+                // product (OC, count*OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, count*OH*OW)
+                gemm(.none, .none, m: g.outChannels, n: count * g.outPlane, k: g.patchSize, a: weight, b: columns, ldb: width,
+                     beta: 0, c: product, ldc: width, precision: options.precision)
+                scatterImages(product, width: width, count: count, into: out, g)
+            } else {
+                let matrix = patchMatrix(input + first * g.inChannels * g.inPlane, columns, g)
+                // out (OC, OH*OW) = weight (OC, C*KH*KW) x columns (C*KH*KW, OH*OW)
+                gemm(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize,
+                     a: weight, b: matrix, beta: 0, c: out, precision: options.precision)
+            }
+            guard let bias else { continue }
+            for j in 0..<count {
                 for oc in 0..<g.outChannels {
                     let value = bias[oc]
-                    let plane = out + oc * g.outPlane
+                    let plane = out + (j * g.outChannels + oc) * g.outPlane
                     for i in 0..<g.outPlane { plane[i] += value }
                 }
             }
+        }
+    }
+}
+
+/// Images per product on the im2col path: 1 for output maps of 512 pixels or more; below, enough
+/// images side by side for a product at least 512 columns wide (the discriminator's last stride-2
+/// layers, 12x12 and 6x6: 36 columns wasted most of a 32-wide register block and left the weight
+/// gradient's sum 36 long), within 8 MB of patch matrix.
+public func imagesPerProduct(_ g: ConvGeometry, available: Int) -> Int {
+    guard !g.isPointwise, g.outPlane < 512 else { return 1 }
+    let byWidth = (512 + g.outPlane - 1) / g.outPlane
+    let byMemory = (1 << 21) / max(1, g.patchSize * g.outPlane)
+    return max(1, min(available, byWidth, byMemory))
+}
+
+/// The images' (OC, OH*OW) blocks of product (OC, count*OH*OW, rows `width` apart) -> NCHW at out.
+private func scatterImages(_ product: UnsafePointer<Float>, width: Int, count: Int, into out: UnsafeMutablePointer<Float>,
+                           _ g: ConvGeometry) {
+    for j in 0..<count {
+        for oc in 0..<g.outChannels {
+            (out + (j * g.outChannels + oc) * g.outPlane).update(from: product + oc * width + j * g.outPlane, count: g.outPlane)
+        }
+    }
+}
+
+/// The reverse: NCHW images at source -> their blocks side by side in gathered (OC, count*OH*OW).
+private func gatherImages(_ source: UnsafePointer<Float>, count: Int, into gathered: UnsafeMutablePointer<Float>, width: Int,
+                          _ g: ConvGeometry) {
+    for j in 0..<count {
+        for oc in 0..<g.outChannels {
+            (gathered + oc * width + j * g.outPlane).update(from: source + (j * g.outChannels + oc) * g.outPlane, count: g.outPlane)
         }
     }
 }
@@ -111,41 +154,60 @@ private func convBackwardPart(
     }
     // Images split over the threads as in the forward; each part adds its weight and bias
     // gradients into a buffer of its own (the first part straight into the result), summed after.
-    let columnCount = g.patchSize * g.outPlane
+    // Small output maps take several images per product, as in the forward.
     accumulateOverParts(splitRanges(g.batch, work: Int(g.forwardFlops / 2)), g, weightGrad: weightGrad,
                         biasGrad: biasGrad) { images, ownWeightGrad, ownBiasGrad in
+        let group = imagesPerProduct(g, available: images.count), width = group * g.outPlane
+        let columnCount = g.patchSize * width, gatheredCount = g.outChannels * width
         let columns = (g.isPointwise || weightGrad == nil) ? nil : TensorMemory.allocate(columnCount)
         defer { columns.map { TensorMemory.release($0, count: columnCount) } }
         let columnGrad = (g.isPointwise || inputGrad == nil) ? nil : TensorMemory.allocate(columnCount)
         defer { columnGrad.map { TensorMemory.release($0, count: columnCount) } }
-        for n in images {
-            let image = input + n * g.inChannels * g.inPlane
-            let outGrad = outputGrad + n * g.outChannels * g.outPlane
+        let gathered = group > 1 ? TensorMemory.allocate(gatheredCount) : nil
+        defer { gathered.map { TensorMemory.release($0, count: gatheredCount) } }
+        for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
+            let count = min(group, images.upperBound - first)
+            let image = input + first * g.inChannels * g.inPlane
+            let outGrad = outputGrad + first * g.outChannels * g.outPlane
+            // dY of the group as (OC, count*OH*OW), rows `stride` apart: one image is itself
+            let stride = gathered == nil ? g.outPlane : width
+            if let gathered { gatherImages(outGrad, count: count, into: gathered, width: width, g) }
+            let dy = UnsafePointer(gathered) ?? outGrad
             if let ownWeightGrad {
-                let matrix = patchMatrix(image, columns, g)
-                // weightGrad (OC, C*KH*KW) += outGrad (OC, OH*OW) x columns^T (OH*OW, C*KH*KW)
-                gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
-                     a: outGrad, b: matrix, beta: 1, c: ownWeightGrad, precision: options.precision)
+                let matrix: UnsafePointer<Float>
+                if let columns, gathered != nil {
+                    for j in 0..<count { im2col(image + j * g.inChannels * g.inPlane, columns + j * g.outPlane, g, rowStride: width) }
+                    matrix = UnsafePointer(columns)
+                } else {
+                    matrix = patchMatrix(image, columns, g)
+                }
+                // weightGrad (OC, C*KH*KW) += dY (OC, count*OH*OW) x columns^T (count*OH*OW, C*KH*KW)
+                gemm(.none, .transposed, m: g.outChannels, n: g.patchSize, k: count * g.outPlane,
+                     a: dy, lda: stride, b: matrix, ldb: stride, beta: 1, c: ownWeightGrad, precision: options.precision)
             }
             if let ownBiasGrad {
-                for oc in 0..<g.outChannels {
-                    let plane = outGrad + oc * g.outPlane
-                    var sum: Float = 0
-                    for i in 0..<g.outPlane { sum += plane[i] }
-                    ownBiasGrad[oc] += sum
+                for j in 0..<count {
+                    for oc in 0..<g.outChannels {
+                        let plane = outGrad + (j * g.outChannels + oc) * g.outPlane
+                        var sum: Float = 0
+                        for i in 0..<g.outPlane { sum += plane[i] }
+                        ownBiasGrad[oc] += sum
+                    }
                 }
             }
             guard let inputGrad else { continue }
-            let imageGrad = inputGrad + n * g.inChannels * g.inPlane
-            // columnGrad (C*KH*KW, OH*OW) = weight^T (C*KH*KW, OC) x outGrad (OC, OH*OW)
+            let imageGrad = inputGrad + first * g.inChannels * g.inPlane
+            // columnGrad (C*KH*KW, count*OH*OW) = weight^T (C*KH*KW, OC) x dY (OC, count*OH*OW)
             if let columnGrad {
-                gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
-                     a: weight, b: outGrad, beta: 0, c: columnGrad, precision: options.precision)
-                imageGrad.update(repeating: 0, count: g.inChannels * g.inPlane)
-                col2imAdd(columnGrad, imageGrad, g)
+                gemm(.transposed, .none, m: g.patchSize, n: count * g.outPlane, k: g.outChannels,
+                     a: weight, b: dy, ldb: stride, beta: 0, c: columnGrad, ldc: stride, precision: options.precision)
+                imageGrad.update(repeating: 0, count: count * g.inChannels * g.inPlane)
+                for j in 0..<count {
+                    col2imAdd(columnGrad + j * g.outPlane, imageGrad + j * g.inChannels * g.inPlane, g, rowStride: stride)
+                }
             } else {
                 gemm(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels,
-                     a: weight, b: outGrad, beta: 0, c: imageGrad, precision: options.precision)
+                     a: weight, b: dy, beta: 0, c: imageGrad, precision: options.precision)
             }
         }
     }
