@@ -18,7 +18,8 @@
 // large image, that keep the transformed tiles within a few MB; transforms are split over the
 // process's threads.
 //
-// Its products stay fp32 under `precision: bf16`: with bf16 inputs this F(4x4, 3x3) erred by
+// Its products stay fp32 under `precision: bf16` (and layers over 512 or more channels leave it
+// for the direct path in bf16, bf16DirectFromChannels): with bf16 inputs this F(4x4, 3x3) erred by
 // 5e-2 of the largest output (its transforms' coefficients reach 8 and cancel), against 2e-3 for
 // the direct paths in bf16 (ConvBF16Tests, 2026-12-02), and im2col in bf16 was slower than
 // Winograd in fp32 on the SRResNet step (24.9 against 31.2 samples/s, AMD EPYC Zen 4).
@@ -32,7 +33,15 @@ import Foundation
 func usesWinograd(_ g: ConvGeometry, _ options: ConvOptions) -> Bool {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1
         && g.inChannels >= 8 && g.outChannels >= 8 && options.winograd
+        && !(options.precision == .bf16 && g.inChannels >= bf16DirectFromChannels)
 }
+
+/// Under bf16, 3x3 convolutions over this many input channels or more take the direct (im2col)
+/// path in bf16 instead of Winograd in fp32: VGG19's 512-channel layers (12x12 and 6x6 at 96x96
+/// patches), where the products outweigh the transforms. The SRGAN step in bf16 went from
+/// 5.25-5.38 to 5.66-6.05 samples/s and its peak memory from 2050 to 1809 MB (Winograd's tile
+/// buffers); from 256 channels on it was 5.1-5.6, from 128 3.7-5.2 (AMD EPYC Zen 4, 2026-12-02).
+let bf16DirectFromChannels = 512
 
 /// body(xi) for the 36 points of the transformed tile, split over the threads: the products are
 /// independent single-threaded sgemms (see BLASThreads).
