@@ -2,7 +2,7 @@
 // srgan-dist: data-parallel SRGAN training on CPU clusters.
 //
 // Layers of the package, lowest first (a target only imports targets above it in this list):
-//   C edges      CBLAS, CMPI, CLZ4, CLibPNG, CLibJPEG, CZlib (system libraries found by pkg-config),
+//   C edges      CBLAS, CMPI, CLZ4, CLibPNG, CLibJPEG, CZlib, CLibDeflate (system libraries found by pkg-config),
 //                CPNGShim and CJPEGShim (libpng's and libjpeg's setjmp error handling, which Swift
 //                cannot express), CKernels (hot kernels compiled once per vector ISA, chosen at
 //                start-up)
@@ -41,6 +41,8 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibDeflate", pkgConfig: "libdeflate",
+                       providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
@@ -52,7 +54,7 @@ let package = Package(
         .target(name: "SRCore", dependencies: ["CBLAS", "CKernels"]),
 
         // Data: PNG, JPEG, MATLAB-style bicubic, shard format, packer, streaming reader.
-        .target(name: "SRData", dependencies: ["SRCore", "CPNGShim", "CJPEGShim", "CLZ4", "CZlib"]),
+        .target(name: "SRData", dependencies: ["SRCore", "CPNGShim", "CJPEGShim", "CLZ4", "CZlib", "CLibDeflate"]),
 
         // Networks, the generator's global skip (bicubic from SRData), model files (safetensors), VGG19 features.
         .target(name: "SRModels", dependencies: ["SRCore", "SRData"]),
@@ -88,7 +90,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SRModelsTests", dependencies: ["SRModels"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SRDataTests", dependencies: ["SRData", "CPNGShim", "CJPEGShim"], exclude: ["Fixtures"]),
+        .testTarget(name: "SRDataTests", dependencies: ["SRData", "CPNGShim", "CJPEGShim", "CZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "SRTrainTests", dependencies: ["SRTrain", "SRData"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.

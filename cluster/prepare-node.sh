@@ -32,7 +32,7 @@ usage() {
 }
 fail() { echo "$me: error: $1. HINT: $2" >&2; exit 2; }
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev liblz4-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev pkg-config)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev liblz4-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libdeflate-dev pkg-config)
 binary="" build=0 static=0 install_dir=/usr/local/bin install_packages=1
 while [ $# -gt 0 ]; do
     case "$1" in

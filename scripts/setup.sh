@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev liblz4-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev pkg-config)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev liblz4-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libdeflate-dev pkg-config)
 # scripts/test.sh adds what only the tests need (a real browser for the serve page).
 read -r -a extra <<< "${SETUP_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")

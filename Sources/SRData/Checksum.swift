@@ -1,19 +1,16 @@
-// CRC-32 (the zlib/PNG polynomial) through zlib: checksums of shard blocks, block indexes and
-// whole shard files.
+// CRC-32 (the zlib/PNG polynomial): checksums of shard blocks, block indexes and whole shard
+// files. Computed by libdeflate, whose x86 path folds 16 bytes at a time with carry-less
+// multiplication (PCLMULQDQ): 13.0 GB/s against zlib 1.2.13's 1.8 GB/s on a 432 kB block (Intel
+// Xeon family 6 model 167, 2026-12-03), which made the checksum the largest cost of streaming a
+// block. The values are zlib's (the same CRC); combining two CRCs stays with zlib's crc32_combine.
 
+import CLibDeflate
 import CZlib
 
 public enum CRC32 {
     public static func of(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return previous }
-        var crc = UInt(previous)
-        var offset = 0
-        while offset < bytes.count {  // zlib takes a 32-bit length
-            let length = min(bytes.count - offset, 1 << 30)
-            crc = crc32(crc, base.assumingMemoryBound(to: UInt8.self) + offset, UInt32(length))
-            offset += length
-        }
-        return UInt32(crc)
+        return libdeflate_crc32(previous, base, bytes.count)
     }
 
     public static func of(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { of($0) } }

@@ -76,6 +76,12 @@ public enum PNG {
     /// Decodes any PNG to RGB8 (gray -> three equal channels, alpha dropped, 16 -> 8 bits).
     /// Images above `maxPixels` are refused from the header, before pixel memory is allocated.
     public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> (RGBImage, PNGHeader) {
+        try withDecoded(path, maxPixels: maxPixels) { (RGBImage(width: $0.width, height: $0.height, pixels: Array($0.pixels)), $1) }
+    }
+
+    /// Decodes like `read` and lends the decoder's own buffer to `body` (no copy); it is freed
+    /// when `body` returns.
+    static func withDecoded<R>(_ path: String, maxPixels: Int, _ body: (PixelView, PNGHeader) throws -> R) throws -> R {
         var image = srpng_image()
         var message = [CChar](repeating: 0, count: 512)
         guard srpng_read_rgb8(path, UInt64(maxPixels), &image, &message, message.count) == 0 else {
@@ -83,10 +89,10 @@ public enum PNG {
         }
         defer { srpng_free(image.pixels) }
         let count = Int(image.width) * Int(image.height) * 3
-        let pixels = Array(UnsafeBufferPointer(start: image.pixels, count: count))
         let header = PNGHeader(width: Int(image.width), height: Int(image.height), bitDepth: Int(image.source_bit_depth),
                                colorType: Int(image.source_color_type), interlaced: image.source_interlaced != 0)
-        return (RGBImage(width: Int(image.width), height: Int(image.height), pixels: pixels), header)
+        let view = PixelView(width: Int(image.width), height: Int(image.height), pixels: UnsafeBufferPointer(start: image.pixels, count: count))
+        return try body(view, header)
     }
 
     /// Writes an RGB8 PNG atomically (temporary name, then rename).

@@ -90,6 +90,17 @@ public enum ImageFile {
         }
     }
 
+    /// Decodes to upright RGB8 like `read`, and lends the decoder's buffer to `body` instead of
+    /// copying it out (the packer cuts its patches straight from it). The view is valid only
+    /// inside `body`.
+    public static func withDecoded<R>(_ path: String, maxPixels: Int = PNG.defaultMaxPixels,
+                                      _ body: (PixelView, ImageHeader) throws -> R) throws -> R {
+        switch try format(of: path) {
+        case .png: return try PNG.withDecoded(path, maxPixels: maxPixels) { try body($0, ImageHeader($1)) }
+        case .jpeg: return try JPEG.withDecoded(path, maxPixels: maxPixels) { try body($0, ImageHeader($1)) }
+        }
+    }
+
     /// Planar floats at the file's precision (16-bit PNGs stay 16-bit; JPEGs are 8-bit).
     public static func readPlanar(_ path: String, maxPixels: Int = PNG.defaultMaxPixels) throws -> PlanarImage {
         switch try format(of: path) {
@@ -102,4 +113,33 @@ public enum ImageFile {
             return planar
         }
     }
+}
+
+/// A decoded RGB8 image in memory its decoder owns (height x width x 3 bytes, row-major,
+/// interleaved), lent for the duration of a closure by `ImageFile.withDecoded`.
+public struct PixelView {
+    public let width: Int
+    public let height: Int
+    public let pixels: UnsafeBufferPointer<UInt8>
+
+    /// Every pixel has R = G = B (RGBImage.isGray's rule).
+    public var isGray: Bool {
+        var i = 0
+        while i < pixels.count {
+            if pixels[i] != pixels[i + 1] || pixels[i] != pixels[i + 2] { return false }
+            i += 3
+        }
+        return true
+    }
+
+    /// Copies the p x p square at (x, y), which must lie inside the image, row by row to `target`.
+    public func copySquare(x: Int, y: Int, side p: Int, to target: UnsafeMutablePointer<UInt8>) {
+        precondition(x >= 0 && y >= 0 && x + p <= width && y + p <= height, "square outside the image")
+        for row in 0..<p {
+            (target + row * p * 3).update(from: pixels.baseAddress! + ((y + row) * width + x) * 3, count: p * 3)
+        }
+    }
+
+    /// An RGBImage copy (for paths that transform the whole image).
+    public var image: RGBImage { RGBImage(width: width, height: height, pixels: Array(pixels)) }
 }

@@ -47,11 +47,18 @@ public enum JPEG {
     /// Decodes to upright RGB8 (gray -> three equal channels). Images above `maxPixels` are
     /// refused from the header, before pixel memory is allocated.
     public static func read(_ path: String, maxPixels: Int = PNG.defaultMaxPixels) throws -> (RGBImage, JPEGHeader) {
+        try withDecoded(path, maxPixels: maxPixels) { (RGBImage(width: $0.width, height: $0.height, pixels: Array($0.pixels)), $1) }
+    }
+
+    /// Decodes like `read` and lends the decoder's own buffer to `body` (no copy); it is freed
+    /// when `body` returns.
+    static func withDecoded<R>(_ path: String, maxPixels: Int, _ body: (PixelView, JPEGHeader) throws -> R) throws -> R {
         var image = srjpeg_image()
         var message = [CChar](repeating: 0, count: 512)
         guard srjpeg_read_rgb8(path, UInt64(maxPixels), &image, &message, message.count) == 0 else { throw failure(path, message) }
         defer { srjpeg_free(image.pixels) }
-        let pixels = Array(UnsafeBufferPointer(start: image.pixels, count: Int(image.width) * Int(image.height) * 3))
-        return (RGBImage(width: Int(image.width), height: Int(image.height), pixels: pixels), header(image))
+        let view = PixelView(width: Int(image.width), height: Int(image.height),
+                             pixels: UnsafeBufferPointer(start: image.pixels, count: Int(image.width) * Int(image.height) * 3))
+        return try body(view, header(image))
     }
 }

@@ -70,11 +70,6 @@ public enum Lab {
 extension RGBImage {
     /// Every pixel has R = G = B: a gray photo, whatever its PNG colour type.
     public var isGray: Bool {
-        var i = 0
-        while i < pixels.count {
-            if pixels[i] != pixels[i + 1] || pixels[i] != pixels[i + 2] { return false }
-            i += 3
-        }
-        return true
+        pixels.withUnsafeBufferPointer { PixelView(width: width, height: height, pixels: $0).isGray }
     }
 }

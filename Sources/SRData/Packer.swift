@@ -260,30 +260,34 @@ public final class Packer {
         return Int(usage.ru_maxrss) * 1024  // Linux reports kilobytes
     }
 
+    /// The patches of one photo, in order, as one byte array (count x P x P x 3), cut straight
+    /// from the decoder's buffer.
     private func cut(_ file: String) throws -> [UInt8] {
-        let (image, _) = try ImageFile.read(inputPath(file), maxPixels: options.maxMegapixels * 1_000_000)
-        if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: Self.grayHint) }
-        let p = options.patchSize
-        var corners: [(Int, Int)] = []
-        switch options.sampling {
-        case .whole:
-            return WholeImage.resized(image, side: p).pixels
-        case .grid:
-            let stride = options.parameters.stride
-            for y in Swift.stride(from: 0, through: image.height - p, by: stride) {
-                for x in Swift.stride(from: 0, through: image.width - p, by: stride) { corners.append((x, y)) }
+        try ImageFile.withDecoded(inputPath(file), maxPixels: options.maxMegapixels * 1_000_000) { image, _ in
+            if options.skipGray && image.isGray { throw DataError(file, Self.grayReason, hint: Self.grayHint) }
+            let p = options.patchSize
+            var corners: [(Int, Int)] = []
+            switch options.sampling {
+            case .whole:
+                return WholeImage.resized(image.image, side: p).pixels
+            case .grid:
+                let stride = options.parameters.stride
+                for y in Swift.stride(from: 0, through: image.height - p, by: stride) {
+                    for x in Swift.stride(from: 0, through: image.width - p, by: stride) { corners.append((x, y)) }
+                }
+            case .random(let crops):
+                // Seeded by (seed, file name): the same crops whatever the thread count or file order.
+                var rng = SeededRandom(seed: options.seed &+ Self.nameHash(file))
+                for _ in 0..<crops {
+                    corners.append((Int(rng.next() % UInt64(image.width - p + 1)), Int(rng.next() % UInt64(image.height - p + 1))))
+                }
             }
-        case .random(let crops):
-            // Seeded by (seed, file name): the same crops whatever the thread count or file order.
-            var rng = SeededRandom(seed: options.seed &+ Self.nameHash(file))
-            for _ in 0..<crops {
-                corners.append((Int(rng.next() % UInt64(image.width - p + 1)), Int(rng.next() % UInt64(image.height - p + 1))))
+            let patchBytes = p * p * 3
+            return [UInt8](unsafeUninitializedCapacity: corners.count * patchBytes) { buffer, initialized in
+                for (k, (x, y)) in corners.enumerated() { image.copySquare(x: x, y: y, side: p, to: buffer.baseAddress! + k * patchBytes) }
+                initialized = corners.count * patchBytes
             }
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(corners.count * p * p * 3)
-        for (x, y) in corners { bytes += image.crop(x: x, y: y, width: p, height: p).pixels }
-        return bytes
     }
 
     static let grayReason = "grayscale (all pixels R = G = B): no colour target, left out by --skip-gray"

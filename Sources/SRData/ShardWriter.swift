@@ -56,33 +56,47 @@ public final class ShardWriter {
     /// Compressed size the shard would have after the pending block, roughly (for shard sizing).
     public var approximateBytes: Int { bytesWritten + pending.count / 2 }
 
+    /// Reused for every block's compressed bytes (LZ4_compressBound of a full block).
+    private var compressed: [UInt8] = []
+
     private func flushBlock() throws {
         guard pendingPatches > 0 else { return }
         let bound = Int(LZ4_compressBound(Int32(pending.count)))
-        var compressed = [UInt8](repeating: 0, count: bound)
+        if compressed.count < bound { compressed = [UInt8](repeating: 0, count: bound) }
         let size = pending.withUnsafeBytes { source in
             compressed.withUnsafeMutableBytes { target in
-                LZ4_compress_default(source.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                     target.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                     Int32(source.count), Int32(target.count))
+                Int(LZ4_compress_default(source.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                         target.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                         Int32(source.count), Int32(target.count)))
             }
         }
         guard size > 0 else { throw DataError(path, "LZ4 compression failed", hint: "this is a bug; please report it") }
-        compressed.removeSubrange(Int(size)...)
-        let compressedCRC = CRC32.of(compressed)
-        blocks.append(ShardBlock(offset: bytesWritten, compressedBytes: Int(size), patches: pendingPatches,
-                                 compressedCRC: compressedCRC, uncompressedCRC: CRC32.of(pending)))
-        bodyCRC = CRC32.combine(bodyCRC, compressedCRC, secondLength: compressed.count)
-        try write(compressed)
+        try compressed.withUnsafeBytes { all in
+            let block = UnsafeRawBufferPointer(rebasing: all[..<size])
+            let compressedCRC = CRC32.of(block)
+            blocks.append(ShardBlock(offset: bytesWritten, compressedBytes: size, patches: pendingPatches,
+                                     compressedCRC: compressedCRC, uncompressedCRC: CRC32.of(pending)))
+            bodyCRC = CRC32.combine(bodyCRC, compressedCRC, secondLength: size)
+            try write(block)
+        }
         pending.removeAll(keepingCapacity: true)
         pendingPatches = 0
     }
 
     private func write(_ bytes: [UInt8]) throws {
-        do {
-            try handle.write(contentsOf: Data(bytes))
-        } catch {
-            throw DataError(path, "write failed: \(error.localizedDescription)", hint: "free disk space and pack again")
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// write(2) straight from the caller's buffer, resumed after short writes and EINTR.
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Foundation.write(handle.fileDescriptor, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw DataError(path, "write failed: \(String(cString: strerror(errno)))", hint: "free disk space and pack again")
+            }
+            done += n
         }
         bytesWritten += bytes.count
     }
