@@ -204,10 +204,10 @@ static int channels_of(int color_type) {
     }
 }
 
-int srpng_write_general(const char *path, const void *samples, uint32_t width, uint32_t height,
-                        int bit_depth, int color_type, int interlaced,
-                        const uint8_t *palette, int palette_count,
-                        char *message, size_t message_size) {
+static int write_png(const char *path, const void *samples, uint32_t width, uint32_t height,
+                     int bit_depth, int color_type, int interlaced,
+                     const uint8_t *palette, int palette_count, int level,
+                     char *message, size_t message_size) {
     srpng_errors errors = {message, message_size};
     int channels = channels_of(color_type);
     if (channels == 0 || (bit_depth != 8 && bit_depth != 16) ||
@@ -243,6 +243,7 @@ int srpng_write_general(const char *path, const void *samples, uint32_t width, u
                 }
                 png_set_PLTE(state->png, state->info, colors, palette_count);
             }
+            if (level >= 0) png_set_compression_level(state->png, level);
             png_write_info(state->png, state->info);
             if (bit_depth == 16) png_set_swap(state->png);  // native little-endian -> PNG big-endian
             for (uint32_t y = 0; y < height; y++) {
@@ -259,15 +260,31 @@ int srpng_write_general(const char *path, const void *samples, uint32_t width, u
     return status;
 }
 
-int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
-                 int channels, char *message, size_t message_size) {
+int srpng_write_general(const char *path, const void *samples, uint32_t width, uint32_t height,
+                        int bit_depth, int color_type, int interlaced,
+                        const uint8_t *palette, int palette_count,
+                        char *message, size_t message_size) {
+    return write_png(path, samples, width, height, bit_depth, color_type, interlaced, palette, palette_count, -1,
+                     message, message_size);
+}
+
+int srpng_write8_level(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                       int channels, int level, char *message, size_t message_size) {
     if (channels != 1 && channels != 3) {
         set_message(message, message_size, "only 1 (gray) or 3 (RGB) channels can be written");
         return -1;
     }
-    return srpng_write_general(path, pixels, width, height, 8,
-                               channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, 0, NULL, 0,
-                               message, message_size);
+    if (level < -1 || level > 9) {
+        set_message(message, message_size, "zlib compression level must be -1 (default) or 0 to 9");
+        return -1;
+    }
+    return write_png(path, pixels, width, height, 8, channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, 0, NULL, 0,
+                     level, message, message_size);
+}
+
+int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                 int channels, char *message, size_t message_size) {
+    return srpng_write8_level(path, pixels, width, height, channels, -1, message, message_size);
 }
 
 struct srpng_row_writer {

@@ -95,11 +95,13 @@ public enum PNG {
         return try body(view, header)
     }
 
-    /// Writes an RGB8 PNG atomically (temporary name, then rename).
-    public static func write(_ image: RGBImage, to path: String) throws {
+    /// Writes an RGB8 PNG atomically (temporary name, then rename). `compressionLevel` is zlib's
+    /// (-1: libpng's default, 6); it changes the file's size and the time taken, not the pixels.
+    public static func write(_ image: RGBImage, to path: String, compressionLevel: Int = -1) throws {
         try writeAtomically(path) { temporary, message in
             image.pixels.withUnsafeBufferPointer {
-                srpng_write8(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 3, &message, message.count)
+                srpng_write8_level(temporary, $0.baseAddress, UInt32(image.width), UInt32(image.height), 3, Int32(compressionLevel),
+                                   &message, message.count)
             }
         }
     }

@@ -48,7 +48,9 @@ extension Packer {
                     if options.rank == 0 {
                         // Whole-image packs validate on what they train on: the S x S resized square.
                         let stored = options.sampling == .whole ? WholeImage.resized(image, side: options.patchSize) : image
-                        try PNG.write(stored, to: (folder as NSString).appendingPathComponent(name))
+                        // zlib level 1: these files are read back by the trainer only; level 6 made
+                        // writing them most of a pack of large photos (22 of 33 s for 8 wallpapers).
+                        try PNG.write(stored, to: (folder as NSString).appendingPathComponent(name), compressionLevel: 1)
                     }
                     validation.insert(i)
                     plan.validationFiles.append("\(Manifest.validationFolder)/\(name)")

@@ -47,6 +47,32 @@ final class PNGTests: XCTestCase {
         try expect("palette", paletted, depth: 8, type: 3, samples: indices, palette: palette)
     }
 
+    func testCompressionLevelsChangeTheSizeNotThePixels() throws {
+        let directory = try makeTemporaryDirectory("levels")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var rng = SystemRandomNumberGenerator()
+        // A smooth gradient with noise in the low bits: compressible, so the levels differ in size.
+        let (w, h) = (97, 61)
+        var pixels = [UInt8](repeating: 0, count: w * h * 3)
+        for i in pixels.indices {
+            let ramp = (i / 3) % w
+            pixels[i] = UInt8(truncatingIfNeeded: ramp + Int.random(in: 0...3, using: &rng))
+        }
+        let image = RGBImage(width: w, height: h, pixels: pixels)
+        var sizes: [Int] = []
+        for level in [-1, 0, 1, 9] {
+            let path = directory + "/level\(level).png"
+            try PNG.write(image, to: path, compressionLevel: level)
+            XCTAssertEqual(try PNG.read(path).0, image, "level \(level)")
+            sizes.append(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int)
+        }
+        XCTAssertGreaterThan(sizes[1], sizes[2], "level 0 (stored) should be larger than level 1")
+        XCTAssertThrowsError(try PNG.write(image, to: directory + "/bad.png", compressionLevel: 10)) {
+            XCTAssertTrue("\($0)".contains("compression level"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/bad.png"))
+    }
+
     func testAbsurdDimensionsAreRefusedFromTheHeader() throws {
         // A forged PNG declaring 100000 x 100000 pixels (30 GB of RGB if allocated).
         let directory = try makeTemporaryDirectory("absurd")

@@ -33,6 +33,11 @@ int srpng_read_header(const char *path, srpng_image *out, char *message, size_t 
 int srpng_write8(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
                  int channels, char *message, size_t message_size);
 
+// srpng_write8 at zlib compression level `level` (0 to 9; -1 is libpng's default, 6). The level
+// changes only the file's size and the time to write it, never a pixel.
+int srpng_write8_level(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                       int channels, int level, char *message, size_t message_size);
+
 // Encodes any PNG layout libpng writes, for tests and tools that need one: bit_depth 8 or 16
 // (16-bit samples are native-endian uint16), color_type 0 gray, 2 RGB, 3 palette (8-bit indices,
 // `palette` holds palette_count RGB triplets), 4 gray+alpha, 6 RGBA; interlaced = Adam7.
