@@ -233,6 +233,8 @@ static void SR_FN(small_gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float
     }
 }
 
+#include "pool_body.h"
+
 const sr_kernels SR_FN(table) = {
     .isa = SR_THIS_ISA,
     .name = SR_THIS_NAME,
@@ -242,4 +244,6 @@ const sr_kernels SR_FN(table) = {
     .channels_last_to_planes = SR_FN(channels_last_to_planes),
     .planes_to_channels_last = SR_FN(planes_to_channels_last),
     .small_gemm = SR_FN(small_gemm),
+    .max_pool2_row = SR_FN(max_pool2_row),
+    .max_pool2_row_grad = SR_FN(max_pool2_row_grad),
 };

@@ -14,7 +14,7 @@ import XCTest
 private let unitRoundoff = 0x1p-24
 private func gamma(_ n: Int) -> Double { Double(n) * unitRoundoff / (1 - Double(n) * unitRoundoff) }
 
-private func runnablePaths() -> [ISAPath] {
+func runnablePaths() -> [ISAPath] {
     let paths = ISAPath.allCases.filter { CPU.current.runs($0) }
     let skipped = ISAPath.allCases.filter { !CPU.current.runs($0) }
     if !skipped.isEmpty {
@@ -23,7 +23,7 @@ private func runnablePaths() -> [ISAPath] {
     return paths
 }
 
-private func table(_ path: ISAPath) -> sr_kernels { sr_kernels_for(sr_isa(rawValue: UInt32(path.rawValue)))!.pointee }
+func table(_ path: ISAPath) -> sr_kernels { sr_kernels_for(sr_isa(rawValue: UInt32(path.rawValue)))!.pointee }
 
 private func randomBuffer(_ count: Int, _ rng: inout SeededRandom) -> [Float] {
     let t = Tensor(shape: [count])

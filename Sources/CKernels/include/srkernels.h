@@ -75,6 +75,16 @@ typedef struct {
     void (*small_gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                        const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate);
 
+    /// MaxPool2d(2), one output row: y[i] = max of the window r0[2i], r0[2i+1], r1[2i], r1[2i+1]
+    /// (i < out_width) and code[i] its position 0..3 in that order; the first maximum on ties, a
+    /// NaN over any number.
+    void (*max_pool2_row)(const float *r0, const float *r1, ptrdiff_t out_width, float *y, unsigned char *code);
+
+    /// Its gradient: dy[i] to the window position code[i] names in the input-gradient rows dx0, dx1,
+    /// 0 to the window's other three (every element of 2 * out_width columns of both rows written).
+    void (*max_pool2_row_grad)(const float *dy, const unsigned char *code, ptrdiff_t out_width,
+                               float *dx0, float *dx1);
+
 } sr_kernels;
 
 /// The table of `isa` (NULL for an unknown value). Calling a table the CPU cannot run faults.

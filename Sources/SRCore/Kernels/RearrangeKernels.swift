@@ -78,7 +78,8 @@ public func pixelShuffleReference(_ source: UnsafePointer<Float>, _ target: Unsa
 }
 
 /// MaxPool2d(2): x (N,C,H,W) -> y (N,C,H/2,W/2) (odd edges dropped, as PyTorch's floor mode);
-/// argmax records the input index of each maximum (the first one on ties) for backward.
+/// argmax records the input index of each maximum (the first one on ties, a NaN over any number)
+/// for backward. The reference of the per-ISA row kernels MaxPool2d runs (CKernels pool_body.h).
 public func maxPool2Forward(output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
                             input x: UnsafePointer<Float>, planes: Int, height: Int, width: Int) {
     let outH = height / 2, outW = width / 2
