@@ -75,7 +75,7 @@ struct BenchCompareReport {
 
     func printTable() {
         print("srgan-dist bench, \(ISO8601DateFormatter().string(from: Date())), \(sizes.threads) thread(s), "
-              + "\(sizes.steps) step(s) per process\(sizes.steps > 1 ? " (first excluded)" : ""), PyTorch \(torchVersion ?? "not run")"
+              + "\(sizes.steps) step(s) per process (tiny: \(BenchWorkload.tinySteps(sizes)))\(sizes.steps > 1 ? " (first excluded)" : ""), PyTorch \(torchVersion ?? "not run")"
               + precisionTitle)
         for line in PlatformSummary.lines(threads: sizes.threads) { print(line) }
         print(String(format: "sgemm %dx%dx%d through parallelGemm(): %.1f GFLOP/s at %d thread(s)", gemmSize, gemmSize, gemmSize, sgemm, sizes.threads)

@@ -16,6 +16,10 @@ enum BenchWorkload: String, CaseIterable {
     /// The tiny workload's patch side: the demo packs 48x48 patches for the tiny preset.
     static let tinyPatch = 48
 
+    /// The tiny workload's steps per process: its steps take 20-40 ms, so a median of the
+    /// default 2 (or 4) steps moves with a single stall of either tool; 20 cost about a second.
+    static func tinySteps(_ sizes: BenchSizes) -> Int { max(sizes.steps, 20) }
+
     /// Parses "srresnet,infer"; nil when a name is unknown.
     static func list(_ text: String) -> [BenchWorkload]? {
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -87,7 +91,7 @@ enum BenchWorkload: String, CaseIterable {
             return (executable, ["bench", "infer", "--input", "\(sizes.inferInput)", "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"])
         case .tiny:
             return (executable, ["bench", "step", "--phase", "srresnet", "--network", "tiny", "--batch", "\(sizes.batch)",
-                                 "--patch", "\(Self.tinyPatch)", "--steps", "\(max(sizes.steps, 5))", "--threads", "\(sizes.threads)"])
+                                 "--patch", "\(Self.tinyPatch)", "--steps", "\(Self.tinySteps(sizes))", "--threads", "\(sizes.threads)"])
         case .ddpSRResNet, .ddpGAN:
             return ("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "\(sizes.ranks)", "-x", "OPENBLAS_NUM_THREADS=1",
                                      executable, "bench", "step", "--phase", phase.rawValue, "--batch", "\(sizes.batch / sizes.ranks)",
@@ -105,7 +109,7 @@ enum BenchWorkload: String, CaseIterable {
         case .tiny:
             let preset = BenchNetwork.tinyPreset
             return ["\(peerDirectory)/srgan_step.py", "--phase", "srresnet", "--network", "tiny", "--batch", "\(sizes.batch)",
-                    "--patch", "\(Self.tinyPatch)", "--steps", "\(max(sizes.steps, 5))", "--threads", "\(sizes.threads)",
+                    "--patch", "\(Self.tinyPatch)", "--steps", "\(Self.tinySteps(sizes))", "--threads", "\(sizes.threads)",
                     "--channels", "\(preset.generator.channels)", "--blocks", "\(preset.generator.residualBlocks)",
                     "--tail-kernel", "\(preset.generator.tailKernel)", "--loss", preset.contentLoss == .l1 ? "l1" : "mse",
                     "--lr", "\(preset.lr)"]
