@@ -15,6 +15,7 @@
 //   SRServe      serve's routes, upload checks and workers (Hummingbird)
 //   srgan-dist   the command line (one file per subcommand)
 //   srgan-fuzz   libFuzzer harnesses for the parsers of outside bytes
+//   srgan-bench  srgan-dist next to PyTorch and a Python data pipeline (the project's benchmarks)
 import PackageDescription
 
 let package = Package(
@@ -22,6 +23,7 @@ let package = Package(
     products: [
         .executable(name: "srgan-dist", targets: ["srgan-dist"]),
         .executable(name: "srgan-fuzz", targets: ["srgan-fuzz"]),
+        .executable(name: "srgan-bench", targets: ["srgan-bench"]),
         .library(name: "SRCore", targets: ["SRCore"]),
     ],
     dependencies: [
@@ -85,6 +87,10 @@ let package = Package(
 
         // Fuzzing harnesses for every parser of outside bytes (docs/fuzzing.md, scripts/fuzz.sh).
         .executableTarget(name: "srgan-fuzz", dependencies: ["SRModels", "SRData", "SRTrain", "SRServe"]),
+        // The comparison harness: srgan-dist's node benchmarks beside the peers (docs/benchmarks.md).
+        .executableTarget(
+            name: "srgan-bench",
+            dependencies: ["SRCore", "SRData", "SRTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "SRCoreTests", dependencies: ["SRCore", "CKernels"],
                     resources: [.copy("Fixtures")]),
@@ -94,7 +100,7 @@ let package = Package(
         .testTarget(name: "SRTrainTests", dependencies: ["SRTrain", "SRData"], exclude: ["Fixtures"]),
         .testTarget(name: "CEdgesTests", dependencies: ["CMPI", "CLZ4", "CPNGShim", "CBLAS"]),
         // Runs the release binary; depends on the executable so it is built first.
-        .testTarget(name: "CLITests", dependencies: ["srgan-dist", "srgan-fuzz", "CPNGShim", "SRData"]),
+        .testTarget(name: "CLITests", dependencies: ["srgan-dist", "srgan-fuzz", "srgan-bench", "CPNGShim", "SRData"]),
     ],
     swiftLanguageModes: [.v5]
 )

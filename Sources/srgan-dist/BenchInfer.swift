@@ -9,6 +9,7 @@ import Foundation
 import SRCore
 import SRDistributed
 import SRModels
+import SRTrain
 
 struct BenchInfer: ParsableCommand {
     static let configuration = CommandConfiguration(

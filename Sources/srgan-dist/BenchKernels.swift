@@ -61,7 +61,7 @@ struct BenchKernels: ParsableCommand {
         print("| threads | kernel | forward ms | forward GFLOP/s | backward ms | backward GFLOP/s | vs sgemm |")
         print("|---|---|---|---|---|---|---|")
         for threadCount in threadCounts! { BLASThreads.withThreads(threadCount) {
-            let gemmRate = Self.gemmRate(size: gemmSize, repeats: repeats)
+            let gemmRate = SGEMMRate.measure(size: gemmSize, repeats: repeats)
             print("| \(threadCount) | sgemm \(gemmSize)x\(gemmSize)x\(gemmSize) | | \(format(gemmRate)) | | | 1.00 |")
             for (name, inChannels, outChannels, kernel, side) in Self.shapes where only.map({ name.contains($0) }) ?? true {
                 for plain in (kernel == 3 && im2col ? [false, true] : [false]) {
@@ -91,20 +91,6 @@ struct BenchKernels: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-    }
-
-    /// GFLOP/s of one large square sgemm through the project's gemm wrapper, at the current
-    /// BLAS thread count: the median of `repeats` after a warm-up (`bench compare` uses it too).
-    static func gemmRate(size n: Int, repeats: Int) -> Double {
-        let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
-        var rng = SeededRandom(seed: 1)
-        rng.fillUniform(a, -1, 1)
-        rng.fillUniform(b, -1, 1)
-        // parallelGemm: OpenBLAS runs single-threaded (BLASThreads); this is what the kernels get at this thread count.
-        let run = { withPointers(a, b, c) { a, b, c in parallelGemm(.none, .none, m: n, n: n, k: n, a: a, b: b, beta: 0, c: c) } }
-        run()  // warm-up
-        let ms = median((0..<repeats).map { _ in milliseconds(run) })
-        return 2 * Double(n) * Double(n) * Double(n) / ms / 1e6
     }
 
     /// Median forward and backward milliseconds, and the forward FLOPs.

@@ -2,7 +2,7 @@
 // reports samples/s, achieved GFLOP/s (BenchFlops) and the process's peak resident memory as one
 // JSON line. Under mpirun every rank runs the step on its own batch and the gradients are
 // averaged across ranks exactly as in training (SRGANStep.reduceGradients); rank 0 prints, a
-// step lasting as long as its slowest rank. `bench memory` and `bench compare` run it in fresh
+// step lasting as long as its slowest rank. `srgan-bench memory` and `srgan-bench compare` run it in fresh
 // processes next to the PyTorch peers. --profile adds a per-layer time table of the last step.
 
 import ArgumentParser

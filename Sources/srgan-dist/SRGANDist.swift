@@ -14,19 +14,9 @@ struct SRGANDist: AsyncParsableCommand {  // async so that `serve` can run its s
         subcommands: [Pack.self, Inspect.self, Train.self, Validate.self, Upscale.self, Report.self, Serve.self, Bench.self])
 
     /// Before anything else: the BLAS on its best kernels (may re-execute the program) and a
-    /// forced kernel path checked; then the usual parse and run.
+    /// forced kernel path checked (ProcessStart); then the usual parse and run.
     static func main() async {
-        BLASCore.ensureBestCore()
-        TensorMemory.keepFreedMemory()
-        do {
-            _ = try KernelPath.choose(KernelPath.environmentValue)
-        } catch {
-            FileHandle.standardError.write(Data("srgan-dist: error: \(error)\n".utf8))
-            Foundation.exit(2)
-        }
-        if let warning = BLASCore.warning, ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].map({ $0 == "0" }) ?? true {
-            FileHandle.standardError.write(Data("srgan-dist: warning: \(warning)\n".utf8))
-        }
+        ProcessStart.prepare(tool: "srgan-dist")
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -1,4 +1,4 @@
-// `srgan-dist bench compare --precision`: which arguments reach the children and how the table
+// `srgan-bench compare --precision`: which arguments reach the children and how the table
 // names the two sides. The peer is a stand-in shell script that writes down its arguments and
 // prints a fixed JSON line, so no torch is needed and nothing is timed.
 
@@ -33,9 +33,9 @@ final class BenchPrecisionTests: XCTestCase {
     }
 
     private func compare(_ extra: [String], environment: [String] = []) throws -> (CommandResult, [String]) {
-        let arguments = ["bench", "compare", "--workloads", "infer", "--infer-input", "8", "--steps", "1", "--threads", "1",
+        let arguments = ["compare", "--workloads", "infer", "--infer-input", "8", "--steps", "1", "--threads", "1",
                          "--gemm-size", "64", "--peer-python", work + "/peer-python", "--peer-dir", work + "/peers"] + extra
-        let result = try runProgram("/usr/bin/env", environment + [srganDistBinary] + arguments)
+        let result = try runProgram("/usr/bin/env", environment + [srganBenchBinary] + arguments)
         let calls = ((try? String(contentsOfFile: work + "/peer-calls.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         return (result, calls)
     }

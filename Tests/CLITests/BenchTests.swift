@@ -1,6 +1,7 @@
-// `srgan-dist bench` at tiny sizes: the children print the promised JSON, the FLOP count matches
-// the hand count of the paper's generator, --profile prints its table (a summary line per rank under mpirun), and `bench` without the
-// peer still prints srgan-dist's row with a hint. No timing is checked: speed lives in benchmarks.
+// `srgan-dist bench` and the harness `srgan-bench` at tiny sizes: the children print the promised
+// JSON, the FLOP count matches the hand count of the paper's generator, --profile prints its table
+// (a summary line per rank under mpirun), srgan-bench without the peer still prints srgan-dist's
+// row with a hint, and without an srgan-dist beside it stops with one line. No timing is checked: speed lives in benchmarks.
 
 import Foundation
 import XCTest
@@ -46,7 +47,7 @@ final class BenchTests: XCTestCase {
     }
 
     func testJsonHasTheSummaryKeysAndNoPeer() throws {
-        let result = try runSRGANDist(["bench", "--json", "--workloads", "infer", "--infer-input", "8", "--steps", "1",
+        let result = try runSRGANBench(["compare", "--json", "--workloads", "infer", "--infer-input", "8", "--steps", "1",
                                        "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
         XCTAssertEqual(result.status, 0, result.error)
         let fields = try XCTUnwrap(jsonObject(result.output.split(separator: "\n").last), result.output)
@@ -57,7 +58,7 @@ final class BenchTests: XCTestCase {
     }
 
     func testWithoutThePeerTheTableHasSrganDistAloneAndAHint() throws {
-        let result = try runSRGANDist(["bench", "--workloads", "infer", "--infer-input", "8", "--steps", "1",
+        let result = try runSRGANBench(["--workloads", "infer", "--infer-input", "8", "--steps", "1",
                                        "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
         XCTAssertEqual(result.status, 0, result.error)
         let lines = result.output.split(separator: "\n")
@@ -67,7 +68,7 @@ final class BenchTests: XCTestCase {
     }
 
     func testRoundsPrintATablePerRoundAndTheRatiosPerRound() throws {
-        let result = try runSRGANDist(["bench", "--workloads", "infer", "--infer-input", "8", "--steps", "1", "--rounds", "2",
+        let result = try runSRGANBench(["--workloads", "infer", "--infer-input", "8", "--steps", "1", "--rounds", "2",
                                        "--threads", "1", "--gemm-size", "64", "--peer-python", "/nonexistent/python"])
         XCTAssertEqual(result.status, 0, result.error)
         let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
@@ -75,11 +76,28 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(lines.filter { $0.hasPrefix("| inference 8x8 -> 32x32 | s/image |") }.count, 2, result.output)
         // No peer: the per-round ratios are blank, but the row is there.
         XCTAssertTrue(lines.contains("| inference 8x8 -> 32x32 |  |  |  |"), result.output)
-        XCTAssertNotEqual(try runSRGANDist(["bench", "--json", "--rounds", "2"]).status, 0)
+        XCTAssertNotEqual(try runSRGANBench(["compare", "--json", "--rounds", "2"]).status, 0)
+    }
+
+    func testTheHarnessWithoutSrganDistBesideItSaysSoInOneLine() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("srgan-bench-alone-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.copyItem(atPath: srganBenchBinary, toPath: folder + "/srgan-bench")
+        let result = try runProgram(folder + "/srgan-bench", ["compare", "--workloads", "infer", "--skip-peer"])
+        XCTAssertNotEqual(result.status, 0)
+        let lines = result.error.split(separator: "\n").filter { $0.lowercased().contains("error") }
+        XCTAssertEqual(lines.count, 1, result.error)
+        XCTAssertTrue(lines.first?.contains("\(folder)/srgan-dist not found") ?? false, result.error)
+        XCTAssertTrue(lines.first?.contains("HINT: swift build -c release") ?? false, result.error)
+        // srgan-dist itself no longer has the harness, and says where it went
+        let help = try runSRGANDist(["bench", "--help"])
+        XCTAssertFalse(help.output.split(separator: "\n").contains { $0.hasPrefix("  compare") }, help.output)
+        XCTAssertTrue(help.output.contains("srgan-bench"), help.output)
     }
 
     func testUnknownWorkloadGetsOneClearLine() throws {
-        let result = try runSRGANDist(["bench", "--workloads", "infer,training"])
+        let result = try runSRGANBench(["--workloads", "infer,training"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.error.contains("--workloads 'infer,training'"), result.error)
     }

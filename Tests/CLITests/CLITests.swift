@@ -13,6 +13,9 @@ struct CommandResult {
 let srganDistBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     .appendingPathComponent("srgan-dist").path
 
+/// srgan-bench, the comparison harness, from the same build folder.
+let srganBenchBinary = URL(fileURLWithPath: srganDistBinary).deletingLastPathComponent().appendingPathComponent("srgan-bench").path
+
 /// Runs a program to completion, capturing both output streams.
 func runProgram(_ executable: String, _ arguments: [String]) throws -> CommandResult {
     let process = Process()
@@ -30,6 +33,7 @@ func runProgram(_ executable: String, _ arguments: [String]) throws -> CommandRe
 }
 
 func runSRGANDist(_ arguments: [String]) throws -> CommandResult { try runProgram(srganDistBinary, arguments) }
+func runSRGANBench(_ arguments: [String]) throws -> CommandResult { try runProgram(srganBenchBinary, arguments) }
 
 final class CLITests: XCTestCase {
     func testHelpListsOnlyWorkingSubcommands() throws {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch's bf16 training step: now bench/peers/srgan_step.py --precision bf16, the peer
-`srgan-dist bench compare --precision bf16` runs (this name stays for docs/architecture.md's
+`srgan-bench compare --precision bf16` runs (this name stays for docs/architecture.md's
 "bf16 products" figure). Up to commit 5f18bc3 this script wrapped the peer's whole step, forward,
 backward and Adam, in torch.autocast; the peer runs the forward and loss under autocast and the
 backward outside it, as PyTorch's autocast documentation recommends. Arguments go to the peer.

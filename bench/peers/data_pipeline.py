@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python peer of `srgan-dist bench data`: the same data jobs done the usual Python way.
+"""The Python peer of `srgan-bench data`: the same data jobs done the usual Python way.
 
 pack:   Pillow decodes each PNG or JPEG to RGB (JPEGs turned upright by their EXIF orientation), numpy cuts the same grid of patches, lz4.frame compresses
         blocks of 16 patches into one file with a JSON index (one thread).

@@ -1,10 +1,11 @@
-// What `bench compare` prints: the markdown table (srgan-dist, the faster PyTorch layout, their
+// What `srgan-bench compare` prints: the markdown table (srgan-dist, the faster PyTorch layout, their
 // ratio, peak memory, achieved GFLOP/s and its fraction of sgemm), or with --json one object of
 // srgan-dist's figures. A bf16 comparison names its sides "srgan-dist bf16" and "PyTorch bf16
 // (autocast)" in the title and the columns, so it is not read as the fp32 one.
 
 import Foundation
 import SRCore
+import SRTrain
 
 struct BenchCompareReport {
     let sizes: BenchSizes
@@ -74,7 +75,7 @@ struct BenchCompareReport {
     }
 
     func printTable() {
-        print("srgan-dist bench, \(ISO8601DateFormatter().string(from: Date())), \(sizes.threads) thread(s), "
+        print("srgan-bench compare, \(ISO8601DateFormatter().string(from: Date())), \(sizes.threads) thread(s), "
               + "\(sizes.steps) step(s) per process (tiny: \(BenchWorkload.tinySteps(sizes)))\(sizes.steps > 1 ? " (first excluded)" : ""), PyTorch \(torchVersion ?? "not run")"
               + precisionTitle)
         for line in PlatformSummary.lines(threads: sizes.threads) { print(line) }

@@ -1,4 +1,4 @@
-// `srgan-dist bench` (= `bench compare`): srgan-dist and the PyTorch peer side by side in one run,
+// `srgan-bench compare` (= `srgan-bench`): srgan-dist and the PyTorch peer side by side in one run,
 // the paper's networks, same batch, patch and thread count. Every workload is measured in its own
 // fresh process (so peak memory is that workload's), srgan-dist first, then the peer in its
 // default layout and with channels_last; the table compares against the faster of the two.
@@ -10,6 +10,8 @@
 import ArgumentParser
 import Foundation
 import SRCore
+
+extension ProductPrecision: ExpressibleByArgument {}
 
 struct BenchCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,14 +91,15 @@ struct BenchCompare: ParsableCommand {
     }
 
     func run() throws {
+        try ChildProcess.checkSRGANDist()
         let sizes = BenchSizes(threads: threads, steps: steps, batch: batch, patch: patch, inferInput: inferInput, ranks: ranks)
         let selected = BenchWorkload.list(workloads)!
         progress("sgemm \(gemmSize)^3 at \(threads) thread(s)")
-        let sgemm = BLASThreads.withThreads(threads) { BenchKernels.gemmRate(size: gemmSize, repeats: 3) }
+        let sgemm = BLASThreads.withThreads(threads) { SGEMMRate.measure(size: gemmSize, repeats: 3) }
         var sgemmOneThread: Double?
         if selected.contains(where: \.isDataParallel) {
             progress("sgemm \(gemmSize)^3 at 1 thread (the ranks' share)")
-            sgemmOneThread = threads == 1 ? sgemm : BLASThreads.withThreads(1) { BenchKernels.gemmRate(size: gemmSize, repeats: 3) }
+            sgemmOneThread = threads == 1 ? sgemm : BLASThreads.withThreads(1) { SGEMMRate.measure(size: gemmSize, repeats: 3) }
         }
         var peerNote: String?
         var torchVersion: String?
@@ -135,7 +138,7 @@ struct BenchCompare: ParsableCommand {
             var outcome = Outcome(workload: workload)
             if own {
                 progress("srgan-dist\(bf16): \(workload.title(sizes))")
-                let (executable, arguments) = workload.ownCommand(sizes, precision: precision, executable: ChildProcess.ownExecutable)
+                let (executable, arguments) = workload.ownCommand(sizes, precision: precision, executable: ChildProcess.srganDist)
                 do { outcome.own = try ChildProcess.json(executable, arguments) } catch {
                     outcome.notes.append("srgan-dist \(workload.rawValue) failed: \(error)"
                                          + (workload.isDataParallel ? ". HINT: mpirun (Open MPI) must be on PATH; try the command above by hand" : ""))

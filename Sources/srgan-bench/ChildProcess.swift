@@ -1,13 +1,23 @@
-// Running another program (the PyTorch peers, or srgan-dist itself in a fresh process) and reading
-// what it prints: the benchmarks' one way to do it.
+// Running another program (the PyTorch peers, or srgan-dist in a fresh process) and reading what it
+// prints: the harness's one way to do it.
 
 import ArgumentParser
 import Foundation
 
 enum ChildProcess {
-    /// This executable's own path (to run `srgan-dist bench step` in a fresh process).
-    static var ownExecutable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    /// The srgan-dist built beside this program (`swift build` puts both in one folder), whose
+    /// `bench step` and `bench infer` every workload runs in a fresh process.
+    static var srganDist: String {
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent("srgan-dist").path
+    }
+
+    /// Throws one line with a hint when srgan-dist is not beside this program.
+    static func checkSRGANDist() throws {
+        guard FileManager.default.isExecutableFile(atPath: srganDist) else {
+            throw HarnessError(description: "\(srganDist) not found: srgan-bench runs the srgan-dist built beside it. "
+                               + "HINT: swift build -c release (builds both into .build/release)")
+        }
     }
 
     /// Runs `executable arguments`, returns its standard output as lines; a non-zero exit throws.
@@ -39,21 +49,7 @@ enum ChildProcess {
     }
 }
 
-/// One JSON object on one line, keys in the order given: what a benchmark child prints.
-/// Values: strings, integers, doubles (3 decimals), arrays of doubles, or preformatted `JSONRaw`.
-enum JSONLine {
-    static func format(_ fields: [(String, Any)]) -> String {
-        "{" + fields.map { "\"\($0.0)\": \(value($0.1))" }.joined(separator: ", ") + "}"
-    }
-
-    private static func value(_ value: Any) -> String {
-        switch value {
-        case let text as String: return "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        case let number as Int: return "\(number)"
-        case let number as Double: return number.isFinite ? String(format: "%.3f", number) : "null"
-        case let numbers as [Double]: return "[" + numbers.map { Self.value($0) }.joined(separator: ", ") + "]"
-        case let numbers as [Int]: return "[" + numbers.map(String.init).joined(separator: ", ") + "]"
-        default: return "\"\(value)\""
-        }
-    }
+/// A failure of the harness itself, printed as one line (no usage text: the command line was fine).
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
 }

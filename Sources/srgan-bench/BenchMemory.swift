@@ -1,4 +1,4 @@
-// `srgan-dist bench memory`: `bench step` and the PyTorch peer, each in a fresh process one after
+// `srgan-bench memory`: `srgan-dist bench step` and the PyTorch peer, each in a fresh process one after
 // the other, same phase, batch, patch and threads; prints peak memory and speed side by side.
 
 import ArgumentParser
@@ -10,7 +10,7 @@ struct BenchMemory: ParsableCommand {
         abstract: "Peak memory and speed of a training step, srgan-dist next to PyTorch on the same CPU.")
 
     @Option(help: "Which step: srresnet or gan.")
-    var phase: BenchPhase = .gan
+    var phase: StepPhase = .gan
 
     @Option(help: "Images per batch.")
     var batch = 16
@@ -40,6 +40,7 @@ struct BenchMemory: ParsableCommand {
     }
 
     func run() throws {
+        try ChildProcess.checkSRGANDist()
         let common = ["--phase", phase.rawValue, "--batch", "\(batch)", "--patch", "\(patch)",
                       "--steps", "\(steps)", "--threads", "\(threads)"]
         let machine = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
@@ -48,7 +49,7 @@ struct BenchMemory: ParsableCommand {
         print("bench memory: \(phase.rawValue) step, batch \(batch), \(patch)x\(patch), \(threads) threads, "
               + "\(steps) steps per process, \(machine), \(ISO8601DateFormatter().string(from: Date()))")
         var rows: [Row] = []
-        let own = try ChildProcess.json(ChildProcess.ownExecutable, ["bench", "step"] + common)
+        let own = try ChildProcess.json(ChildProcess.srganDist, ["bench", "step"] + common)
         rows.append(Row(name: "srgan-dist", fields: own))
         var peerNote: String?
         if FileManager.default.isExecutableFile(atPath: peerPython), FileManager.default.fileExists(atPath: peerScript) {

@@ -1,4 +1,4 @@
-// `srgan-dist bench data`: pack and streaming throughput next to a Python peer doing the same jobs
+// `srgan-bench data`: pack and streaming throughput next to a Python peer doing the same jobs
 // (bench/peers/data_pipeline.py), and streaming against what a training step consumes.
 
 import ArgumentParser
@@ -30,6 +30,7 @@ struct BenchData: ParsableCommand {
     var skipStep = false
 
     func run() throws {
+        try ChildProcess.checkSRGANDist()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("srgan-bench-data-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -90,7 +91,7 @@ struct BenchData: ParsableCommand {
 
         guard !skipStep else { return }
         // What one training step eats, on one core: the paper's SRResNet step (the fastest step).
-        let step = try ChildProcess.lines(ChildProcess.ownExecutable, ["bench", "step", "--phase", "srresnet", "--batch", "16",
+        let step = try ChildProcess.lines(ChildProcess.srganDist, ["bench", "step", "--phase", "srresnet", "--batch", "16",
                                                             "--patch", "\(patchSize)", "--steps", "2", "--threads", "1"])
         guard let line = step.last, let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
               let consumed = (object["samples_per_s"] as? NSNumber)?.doubleValue else {

@@ -1,9 +1,10 @@
-// The workloads `bench compare` measures, and the command lines that measure each one in a fresh
+// The workloads `srgan-bench compare` measures, and the command lines that measure each one in a fresh
 // process: srgan-dist itself (`bench step`, `bench infer`, or `bench step` under mpirun) and the
 // PyTorch peer in bench/peers/ (srgan_step.py, srgan_infer.py, srgan_ddp.py), in fp32 or bf16.
 
 import Foundation
 import SRCore
+import SRTrain
 
 enum BenchWorkload: String, CaseIterable {
     case srresnet, gan, infer
@@ -27,7 +28,7 @@ enum BenchWorkload: String, CaseIterable {
         return workloads.count == names.count && !workloads.isEmpty ? workloads : nil
     }
 
-    var phase: BenchPhase { self == .gan || self == .ddpGAN ? .gan : .srresnet }
+    var phase: StepPhase { self == .gan || self == .ddpGAN ? .gan : .srresnet }
     var isInference: Bool { self == .infer }
     var isDataParallel: Bool { self == .ddpSRResNet || self == .ddpGAN }
 
@@ -107,7 +108,8 @@ enum BenchWorkload: String, CaseIterable {
         case .infer:
             return ["\(peerDirectory)/srgan_infer.py", "--input", "\(sizes.inferInput)", "--steps", "\(sizes.steps)", "--threads", "\(sizes.threads)"]
         case .tiny:
-            let preset = BenchNetwork.tinyPreset
+            // the preset srgan-dist's `bench step --network tiny` measures
+            let preset = try! TrainConfig.preset("tiny", phase: .srresnet)
             return ["\(peerDirectory)/srgan_step.py", "--phase", "srresnet", "--network", "tiny", "--batch", "\(sizes.batch)",
                     "--patch", "\(Self.tinyPatch)", "--steps", "\(Self.tinySteps(sizes))", "--threads", "\(sizes.threads)",
                     "--channels", "\(preset.generator.channels)", "--blocks", "\(preset.generator.residualBlocks)",
@@ -122,7 +124,7 @@ enum BenchWorkload: String, CaseIterable {
     static let peerScripts = ["srgan_step.py", "srgan_infer.py", "srgan_ddp.py"]
 }
 
-/// The sizes every workload of one `bench compare` run shares.
+/// The sizes every workload of one `srgan-bench compare` run shares.
 struct BenchSizes {
     var threads = 2
     var steps = 3
