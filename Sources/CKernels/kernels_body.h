@@ -234,6 +234,7 @@ static void SR_FN(small_gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float
 }
 
 #include "pool_body.h"
+#include "narrow_body.h"
 
 const sr_kernels SR_FN(table) = {
     .isa = SR_THIS_ISA,
@@ -246,4 +247,7 @@ const sr_kernels SR_FN(table) = {
     .small_gemm = SR_FN(small_gemm),
     .max_pool2_row = SR_FN(max_pool2_row),
     .max_pool2_row_grad = SR_FN(max_pool2_row_grad),
+    .conv3x3_narrow_forward = SR_FN(conv3x3_narrow_forward),
+    .conv3x3_narrow_input_grad = SR_FN(conv3x3_narrow_input_grad),
+    .conv3x3_narrow_weight_grad = SR_FN(conv3x3_narrow_weight_grad),
 };

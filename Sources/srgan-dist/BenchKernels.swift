@@ -52,6 +52,9 @@ struct BenchKernels: ParsableCommand {
         ("conv3x3 128->128 on 48x48 (VGG19 block 2)", 128, 128, 3, 48),
         ("conv3x3 512->512 on 12x12 (VGG19 block 4)", 512, 512, 3, 12),
         ("conv3x3 32->32 on 12x12 (tiny preset body)", 32, 32, 3, 12),
+        ("conv3x3 32->128 on 12x12 (tiny preset upsampler)", 32, 128, 3, 12),
+        ("conv3x3 32->128 on 24x24 (tiny preset second upsampler)", 32, 128, 3, 24),
+        ("conv3x3 32->3 on 48x48 (tiny preset output, direct)", 32, 3, 3, 48),
         ("conv9x9 64->3 on 96x96 (generator output)", 64, 3, 9, 96),
     ]
 
@@ -64,14 +67,14 @@ struct BenchKernels: ParsableCommand {
             let gemmRate = SGEMMRate.measure(size: gemmSize, repeats: repeats)
             print("| \(threadCount) | sgemm \(gemmSize)x\(gemmSize)x\(gemmSize) | | \(format(gemmRate)) | | | 1.00 |")
             for (name, inChannels, outChannels, kernel, side) in Self.shapes where only.map({ name.contains($0) }) ?? true {
-                for plain in (kernel == 3 && im2col ? [false, true] : [false]) {
+                for plain in (kernel == 3 && outChannels >= 8 && im2col ? [false, true] : [false]) {
                     let (forwardMs, backwardMs, flops) = measureConv(
                         inChannels: inChannels, outChannels: outChannels, kernel: kernel, side: side,
                         options: ConvOptions(winograd: !plain))
                     // Rates count the direct convolution's FLOPs, so faster algorithms show as more GFLOP/s.
                     let forwardRate = flops / forwardMs / 1e6
                     let backwardRate = 2 * flops / backwardMs / 1e6
-                    let path = kernel == 3 ? (plain ? ", im2col" : ", Winograd") : ""
+                    let path = kernel == 3 && outChannels >= 8 ? (plain ? ", im2col" : ", Winograd") : ""
                     print("| \(threadCount) | \(name)\(path) | \(format(forwardMs)) | \(format(forwardRate)) | "
                           + "\(format(backwardMs)) | \(format(backwardRate)) | "
                           + "\(String(format: "%.2f", max(forwardRate, backwardRate) / gemmRate)) |")

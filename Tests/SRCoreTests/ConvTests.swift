@@ -11,7 +11,8 @@ final class ConvTests: XCTestCase {
         (1, 2, 2, 3, 2, 0, 6, 5),     // stride 2 without padding, odd output
         (2, 4, 3, 5, 3, 2, 9, 8),     // stride 3, 5x5
         (2, 16, 3, 9, 1, 4, 7, 10),   // 9x9, 16 -> 3: output-side path (generator tail)
-        (2, 16, 3, 3, 1, 1, 7, 9),    // 3x3, 16 -> 3: output-side path (a 3x3 tail)
+        (2, 16, 3, 3, 1, 1, 7, 9),    // 3x3, 16 -> 3: the narrow direct path (a 3x3 tail)
+        (2, 16, 3, 5, 1, 2, 7, 9),    // 5x5, 16 -> 3: output-side path
         (1, 17, 5, 5, 1, 2, 6, 5),    // 5x5, 17 -> 5: shifted-window path, odd sizes
         (2, 16, 16, 9, 1, 4, 6, 7),   // 9x9, 16 -> 16: shifted-window path
         (2, 8, 9, 3, 1, 1, 7, 10),    // 3x3 same, 8 -> 9: Winograd, partial tiles
@@ -85,7 +86,7 @@ final class ConvTests: XCTestCase {
 
     /// The output-side path in bands of one and of three padded rows matches the plain loops, both ways.
     func testOutputSideBandsMatchPlainLoopReference() {
-        for (rowsPerBand, g) in [(1, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 3, 1, 1, 7, 9))] {
+        for (rowsPerBand, g) in [(1, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 9, 1, 4, 7, 10)), (3, (2, 16, 3, 5, 1, 2, 7, 9))] {
             let bands = ConvOptions(outputSideBandFloats: rowsPerBand * g.3 * g.3 * g.2 * (g.7 + 2 * g.5))
             let fastStore = ParameterStore(), referenceStore = ParameterStore()
             let fast = makeConv(fastStore, g, kernel: .gemm, options: bands), reference = makeConv(referenceStore, g, kernel: .reference)

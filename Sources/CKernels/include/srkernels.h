@@ -85,6 +85,25 @@ typedef struct {
     void (*max_pool2_row_grad)(const float *dy, const unsigned char *code, ptrdiff_t out_width,
                                float *dx0, float *dx1);
 
+    /// 3x3 "same" convolution with out_channels <= 4 (narrow_body.h) on a zero-padded image p
+    /// (planes padded_plane apart, rows padded_width apart, at the first output row's top tap
+    /// row): out[oc * out_plane + r * width + x] for r < rows, x < width; bias may be NULL.
+    void (*conv3x3_narrow_forward)(const float *p, ptrdiff_t padded_plane, ptrdiff_t padded_width, ptrdiff_t channels,
+                                   ptrdiff_t rows, ptrdiff_t width, const float *weight, ptrdiff_t out_channels,
+                                   const float *bias, float *out, ptrdiff_t out_plane);
+
+    /// Its input gradient (overwritten) from the zero-padded output gradient q (border 1, laid
+    /// out as p): dx[c * plane + r * width + x] for c < channels, r < rows, x < width.
+    void (*conv3x3_narrow_input_grad)(const float *q, ptrdiff_t padded_plane, ptrdiff_t padded_width,
+                                      ptrdiff_t out_channels, ptrdiff_t rows, ptrdiff_t width, const float *weight,
+                                      ptrdiff_t channels, float *dx, ptrdiff_t plane);
+
+    /// Its weight gradient, added into dw (OC, C, 3, 3), from p as in the forward and the output
+    /// gradient dy (planes dy_plane apart, rows width apart).
+    void (*conv3x3_narrow_weight_grad)(const float *p, ptrdiff_t padded_plane, ptrdiff_t padded_width, ptrdiff_t channels,
+                                       ptrdiff_t rows, ptrdiff_t width, const float *dy, ptrdiff_t dy_plane,
+                                       ptrdiff_t out_channels, float *dw);
+
 } sr_kernels;
 
 /// The table of `isa` (NULL for an unknown value). Calling a table the CPU cannot run faults.

@@ -99,3 +99,15 @@ func col2imAdd(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Fl
         }
     }
 }
+
+/// biasGrad (OC) += outputGrad (N,OC,OH,OW) summed over images and pixels, a plane at a time.
+func addBiasGradient(_ outputGrad: UnsafePointer<Float>, _ g: ConvGeometry, into biasGrad: UnsafeMutablePointer<Float>) {
+    for n in 0..<g.batch {
+        for oc in 0..<g.outChannels {
+            let plane = outputGrad + (n * g.outChannels + oc) * g.outPlane
+            var sum: Float = 0
+            for i in 0..<g.outPlane { sum += plane[i] }
+            biasGrad[oc] += sum
+        }
+    }
+}

@@ -34,6 +34,10 @@ private func convForwardPart(
         winogradConvForward(output: output, input: input, weight: weight, bias: bias, g, options)
         return
     }
+    if usesNarrowDirect(g, options) {
+        narrowConvForward(output: output, input: input, weight: weight, bias: bias, g)
+        return
+    }
     if usesOutputSide(g) {
         outputSideConvForward(output: output, input: input, weight: weight, bias: bias, g, options)
         return
@@ -140,6 +144,11 @@ private func convBackwardPart(
     if usesWinograd(g, options) {
         winogradConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
                              input: input, weight: weight, g, options)
+        return
+    }
+    if usesNarrowDirect(g, options) {
+        narrowConvBackward(inputGrad: inputGrad, weightGrad: weightGrad, biasGrad: biasGrad, outputGrad: outputGrad,
+                           input: input, weight: weight, g)
         return
     }
     if usesOutputSide(g) {

@@ -364,16 +364,7 @@ func winogradConvBackward(inputGrad: UnsafeMutablePointer<Float>?, weightGrad: U
                           biasGrad: UnsafeMutablePointer<Float>?, outputGrad: UnsafePointer<Float>,
                           input: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: ConvGeometry,
                           _ options: ConvOptions) {
-    if let biasGrad {
-        for n in 0..<g.batch {
-            for oc in 0..<g.outChannels {
-                let plane = outputGrad + (n * g.outChannels + oc) * g.outPlane
-                var sum: Float = 0
-                for i in 0..<g.outPlane { sum += plane[i] }
-                biasGrad[oc] += sum
-            }
-        }
-    }
+    if let biasGrad { addBiasGradient(outputGrad, g, into: biasGrad) }
     if let inputGrad {
         // dX = conv3x3 same (dY, rot180(W) with C and OC swapped)
         let flipped = winogradWeightTransform(weight, outChannels: g.outChannels, inChannels: g.inChannels, flipped: true)
