@@ -1,4 +1,4 @@
-// MaxPool2d(2) row kernels, included by kernels_body.h (once per ISA). A window's position is a
+// MaxPool2d(2) and PixelShuffle(2) row kernels, included by kernels_body.h (once per ISA). A window's position is a
 // code 0..3 (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right): one byte per output instead
 // of a 4-byte input index, and backward writes each 2x2 block once instead of clearing the whole
 // input gradient and scattering into it. Plain loops the vectoriser widens (stride-2 loads and
@@ -38,5 +38,23 @@ static void SR_FN(max_pool2_row_grad)(const float *SR_RESTRICT dy, const unsigne
         dx0[2 * i + 1] = k == 1 ? g : 0.0f;
         dx1[2 * i] = k == 2 ? g : 0.0f;
         dx1[2 * i + 1] = k == 3 ? g : 0.0f;
+    }
+}
+
+// PixelShuffle(2) on one output row: out[2w] = even[w], out[2w + 1] = odd[w] for w < width (the
+// two sub-channels j = 0, 1 of one row i), and its inverse, which is also its gradient.
+static void SR_FN(interleave2_row)(const float *SR_RESTRICT even, const float *SR_RESTRICT odd, ptrdiff_t width,
+                                   float *SR_RESTRICT out) {
+    for (ptrdiff_t w = 0; w < width; w++) {
+        out[2 * w] = even[w];
+        out[2 * w + 1] = odd[w];
+    }
+}
+
+static void SR_FN(deinterleave2_row)(const float *SR_RESTRICT in, ptrdiff_t width, float *SR_RESTRICT even,
+                                     float *SR_RESTRICT odd) {
+    for (ptrdiff_t w = 0; w < width; w++) {
+        even[w] = in[2 * w];
+        odd[w] = in[2 * w + 1];
     }
 }

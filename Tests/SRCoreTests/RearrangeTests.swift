@@ -104,6 +104,25 @@ final class RearrangeTests: XCTestCase {
         }
     }
 
+    /// PixelShuffle(2)'s row kernels on every path this CPU runs: exact interleaving and its
+    /// inverse, widths with and without vector tails.
+    func testInterleaveRowKernelsOnEveryPathAreExact() {
+        for path in runnablePaths() {
+            let kernels = table(path)
+            for width in [1, 3, 8, 16, 17, 48, 67] {
+                let even = (0..<width).map { Float($0) + 0.25 }, odd = (0..<width).map { -Float($0) - 0.5 }
+                var out = [Float](repeating: .nan, count: 2 * width + 1)
+                kernels.interleave2_row(even, odd, width, &out)
+                XCTAssertEqual(Array(out.prefix(2 * width)), zip(even, odd).flatMap { [$0, $1] }, "\(path) interleave \(width)")
+                XCTAssertTrue(out[2 * width].isNaN, "\(path) interleave \(width) wrote past its row")
+                var backEven = [Float](repeating: .nan, count: width), backOdd = backEven
+                kernels.deinterleave2_row(out, width, &backEven, &backOdd)
+                XCTAssertEqual(backEven, even, "\(path) deinterleave \(width)")
+                XCTAssertEqual(backOdd, odd, "\(path) deinterleave \(width)")
+            }
+        }
+    }
+
     func testFlattenKeepsOrderAndRestoresShape() {
         let flatten = Flatten()
         let x = Tensor(shape: [2, 3, 2, 2], values: (0..<24).map(Float.init))

@@ -85,6 +85,11 @@ typedef struct {
     void (*max_pool2_row_grad)(const float *dy, const unsigned char *code, ptrdiff_t out_width,
                                float *dx0, float *dx1);
 
+    /// PixelShuffle(2) on one output row: out[2w] = even[w], out[2w + 1] = odd[w] (w < width);
+    /// deinterleave2_row is its inverse (and gradient). Copies: exact on every path.
+    void (*interleave2_row)(const float *even, const float *odd, ptrdiff_t width, float *out);
+    void (*deinterleave2_row)(const float *in, ptrdiff_t width, float *even, float *odd);
+
     /// 3x3 "same" convolution with out_channels <= 4 (narrow_body.h) on a zero-padded image p
     /// (planes padded_plane apart, rows padded_width apart, at the first output row's top tap
     /// row): out[oc * out_plane + r * width + x] for r < rows, x < width; bias may be NULL.

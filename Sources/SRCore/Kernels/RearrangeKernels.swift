@@ -10,6 +10,7 @@ public func pixelShuffle(_ source: UnsafePointer<Float>, _ target: UnsafeMutable
                          inverse: Bool) {
     let outHeight = inHeight * r, outWidth = inWidth * r, inPlane = inHeight * inWidth
     let planes = batch * outChannels
+    let interleave = KernelPath.kernels.pointee.interleave2_row!, deinterleave = KernelPath.kernels.pointee.deinterleave2_row!
     forEachRange(planes, work: 2 * planes * outHeight * outWidth) { range in
         for p in range {  // p = n * outChannels + c
             let shuffled = p * r * r * inPlane, unshuffled = p * outHeight * outWidth
@@ -17,18 +18,12 @@ public func pixelShuffle(_ source: UnsafePointer<Float>, _ target: UnsafeMutable
                 for h in 0..<inHeight {
                     let row = unshuffled + (h * r + i) * outWidth
                     let first = shuffled + i * r * inPlane + h * inWidth   // sub-channel (i, j=0), row h
-                    if r == 2 {
+                    if r == 2 {  // the active path's row kernels (CKernels pool_body.h)
                         let even = first, odd = first + inPlane
                         if inverse {
-                            for w in 0..<inWidth {
-                                target[even + w] = source[row + 2 * w]
-                                target[odd + w] = source[row + 2 * w + 1]
-                            }
+                            deinterleave(source + row, inWidth, target + even, target + odd)
                         } else {
-                            for w in 0..<inWidth {
-                                target[row + 2 * w] = source[even + w]
-                                target[row + 2 * w + 1] = source[odd + w]
-                            }
+                            interleave(source + even, source + odd, inWidth, target + row)
                         }
                         continue
                     }
