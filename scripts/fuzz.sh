@@ -80,20 +80,23 @@ done
 failed=0
 # The table goes to a file first: a pipe would run this block in a subshell and lose `failed`.
 {
-    printf '%-12s %12s %8s %8s %8s %s\n' target executions exec/s cov corpus findings
+    printf '%-12s %12s %8s %8s %8s %6s %s\n' target executions exec/s cov corpus slow findings
     for target in "${targets[@]}"; do
         log="$work/logs/$target.log"
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
         rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
         cov=$({ grep -o 'cov: [0-9]*' "$log" || true; } | tail -n 1 | awk '{print $2}')
         corpus=$(find "$work/corpus/$target" -type f | wc -l)
-        found=$(find "$work/findings" -name "$target-*" -type f | wc -l)
+        # slow-unit-* inputs only ran longer than any before them (libFuzzer keeps the slowest);
+        # crashes, timeouts, out-of-memory and sanitizer reports are the findings
+        found=$(find "$work/findings" -name "$target-*" ! -name "$target-slow-unit-*" -type f | wc -l)
+        slow=$(find "$work/findings" -name "$target-slow-unit-*" -type f | wc -l)
         note="${found}"
         if [ "${status[$target]}" -ne 0 ]; then
             failed=1
             note="${found} (exit ${status[$target]}: see $log)"
         fi
-        printf '%-12s %12s %8s %8s %8s %s\n' "$target" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$corpus" "$note"
+        printf '%-12s %12s %8s %8s %8s %6s %s\n' "$target" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$corpus" "$slow" "$note"
     done
 } > "$work/summary.txt"
 cat "$work/summary.txt"
