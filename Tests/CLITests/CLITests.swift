@@ -16,18 +16,24 @@ let srganDistBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLas
 /// srgan-bench, the comparison harness, from the same build folder.
 let srganBenchBinary = URL(fileURLWithPath: srganDistBinary).deletingLastPathComponent().appendingPathComponent("srgan-bench").path
 
-/// Runs a program to completion, capturing both output streams. The child chooses its BLAS core
-/// as a user's run does: an OPENBLAS_CORETYPE in the test's own environment (some machines preset
-/// one) is not passed on, since srgan-dist keeps a user's value and warns on stderr, which the
-/// one-error-line checks would count. Tests of that case set it on their command line
+/// The environment of every program a CLI test starts: the test's own, without OPENBLAS_CORETYPE,
+/// so that each child chooses its BLAS core as a user's run does. Some machines preset one
+/// (Haswell on an AMD EPYC Zen 5 here): srgan-dist keeps a user's value and warns on stderr, which
+/// the one-error-line checks would count, and two runs that must give the same bits (ResumeTests)
+/// must not run different cores. Tests of a user's value set it on their command line
 /// (PlatformTests, through /usr/bin/env).
+let childEnvironment: [String: String] = {
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_CORETYPE"] = nil
+    return environment
+}()
+
+/// Runs a program to completion, capturing both output streams.
 func runProgram(_ executable: String, _ arguments: [String]) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["OPENBLAS_CORETYPE"] = nil
-    process.environment = environment
+    process.environment = childEnvironment
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
     process.standardError = error

@@ -306,6 +306,7 @@ final class ServerProcess: @unchecked Sendable {
     init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: srganDistBinary)
         process.arguments = ["serve", "--port", "0"] + arguments
+        process.environment = childEnvironment
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
