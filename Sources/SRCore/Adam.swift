@@ -1,5 +1,6 @@
 // Adam as torch.optim.Adam computes it (single-tensor path, float32 state), over a whole
-// ParameterStore at once: the moments share the store's layout, so the update is one flat loop.
+// network at once: the moments sit beside the values in the network's one allocation
+// (NetworkMemory) with the same layout, so the update is one flat loop.
 //
 //   t += 1
 //   g  = grad + weightDecay * p                     (L2, as torch's weight_decay)
@@ -28,32 +29,53 @@ public struct AdamSettings: Equatable, Sendable {
 
 public final class Adam {
     public let settings: AdamSettings
-    public let count: Int
-    /// First and second moments, same layout as the store's values (read them through these
-    /// properties at the time of use: `updateKeepingPrevious` swaps the buffers).
-    public private(set) var firstMoment: UnsafeMutablePointer<Float>
-    public private(set) var secondMoment: UnsafeMutablePointer<Float>
+    /// The network memory whose values, gradients and moments (its live bank) this updates.
+    public let memory: NetworkMemory
+    public var count: Int { memory.layout.parameterCount }
     /// Updates taken so far (PyTorch's `step` in the optimizer state).
     public var step: Int = 0
 
-    public init(parameterCount: Int, settings: AdamSettings = AdamSettings()) {
+    /// Adam over `memory`, which must have been prepared for training (its moments).
+    public init(memory: NetworkMemory, settings: AdamSettings = AdamSettings()) {
+        precondition(memory.layout.sections.moments && memory.layout.hasGradients,
+                     "Adam needs a trainable network memory prepared for training (prepareForTraining)")
         self.settings = settings
-        self.count = parameterCount
-        firstMoment = .allocate(capacity: max(parameterCount, 1))
-        secondMoment = .allocate(capacity: max(parameterCount, 1))
-        firstMoment.initialize(repeating: 0, count: max(parameterCount, 1))
-        secondMoment.initialize(repeating: 0, count: max(parameterCount, 1))
+        self.memory = memory
     }
 
-    deinit {
-        firstMoment.deallocate()
-        secondMoment.deallocate()
+    /// One update of the live values and moments from the gradients, in place.
+    public func update(learningRate: Float) {
+        step += 1
+        let bank = memory.liveBank
+        withExtendedLifetime(memory) {
+            memory.withGradients { grads in
+                Self.apply(count, bank.values, UnsafePointer(grads.baseAddress!), bank.firstMoment, bank.secondMoment,
+                           into: (bank.values, bank.firstMoment, bank.secondMoment), scalars(learningRate: learningRate))
+            }
+        }
     }
 
-    /// One update of `store.values` from `store.grads` with learning rate `learningRate`.
-    public func update(_ store: ParameterStore, learningRate: Float) {
-        precondition(store.count == count && store.trainable, "Adam built for \(count) parameters, store has \(store.count)")
-        update(values: store.values, grads: store.grads, learningRate: learningRate)
+    /// The update written into the memory's spare bank (with a copy of the running statistics),
+    /// which then becomes the live one: afterwards the spare bank holds the values, moments and
+    /// statistics from before the update, and `revert(step:)` brings them back without a copy (the
+    /// GAN step's discriminator update, undone when the generator's update is skipped).
+    public func updateKeepingPrevious(learningRate: Float) {
+        step += 1
+        let live = memory.liveBank, spare = memory.spareBank
+        withExtendedLifetime(memory) {
+            spare.statistics.update(from: live.statistics, count: memory.layout.statisticsCount)
+            memory.withGradients { grads in
+                Self.apply(count, live.values, UnsafePointer(grads.baseAddress!), live.firstMoment, live.secondMoment,
+                           into: (spare.values, spare.firstMoment, spare.secondMoment), scalars(learningRate: learningRate))
+            }
+        }
+        memory.flipBanks()
+    }
+
+    /// Undoes `updateKeepingPrevious`: the previous bank is live again and the step count `step`.
+    public func revert(step: Int) {
+        memory.flipBanks()
+        self.step = step
     }
 
     /// The step's scalars, computed in double and rounded once (see the header).
@@ -66,45 +88,16 @@ public final class Adam {
                            eps: Float(settings.eps), decay: Float(settings.weightDecay))
     }
 
-    /// p, grads, and both moments (count). One flat loop in blocks of 8, split over the available
-    /// threads. The lerp's fused multiply-add is computed in double: the product of two floats is
-    /// exact there and the sum is rounded twice (to double, then to float), which equals one
-    /// rounding except at exact float ties, about one value in 2^29; a hardware FMA is not
-    /// assumed (the package builds for baseline x86-64, where a scalar fmaf is a library call).
-    public func update(values p: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, learningRate: Float) {
-        step += 1
-        apply(p, grads, firstMoment, secondMoment, into: (p, firstMoment, secondMoment), scalars(learningRate: learningRate))
-    }
-
-    /// The update of `store` written into `previous`'s buffers (count floats each), which are
-    /// then swapped in: afterwards `previous` holds the values and moments from before the
-    /// update, and `revert(store, to: previous, step:)` brings them back without a copy (the
-    /// GAN step's discriminator update, undone when the generator's update is skipped).
-    public func updateKeepingPrevious(_ store: ParameterStore, learningRate: Float, previous: AdamState) {
-        precondition(store.count == count && store.trainable && previous.count == count, "Adam built for \(count) parameters")
-        step += 1
-        apply(store.values, store.grads, firstMoment, secondMoment,
-              into: (previous.values, previous.firstMoment, previous.secondMoment), scalars(learningRate: learningRate))
-        swap(store, previous)
-    }
-
-    /// Undoes `updateKeepingPrevious`: `previous` is swapped back in and the step count restored.
-    public func revert(_ store: ParameterStore, to previous: AdamState, step: Int) {
-        swap(store, previous)
-        self.step = step
-    }
-
-    private func swap(_ store: ParameterStore, _ other: AdamState) {
-        store.swapValues(with: &other.values)
-        Swift.swap(&firstMoment, &other.firstMoment)
-        Swift.swap(&secondMoment, &other.secondMoment)
-    }
-
-    /// (pOut, mOut, vOut) = the update of (p, m, v) by grads; the outputs may be the inputs.
-    private func apply(_ p: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                       _ v: UnsafeMutablePointer<Float>,
-                       into out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
-                       _ s: AdamScalars) {
+    /// (pOut, mOut, vOut) = the update of (p, m, v) by grads, count floats each; the outputs may
+    /// be the inputs. One flat loop in blocks of 8, split over the available threads. The lerp's
+    /// fused multiply-add is computed in double: the product of two floats is exact there and the
+    /// sum is rounded twice (to double, then to float), which equals one rounding except at exact
+    /// float ties, about one value in 2^29; a hardware FMA is not assumed (the package builds for
+    /// baseline x86-64, where a scalar fmaf is a library call).
+    private static func apply(_ count: Int, _ p: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>,
+                              _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                              into out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+                              _ s: AdamScalars) {
         let (pOut, mOut, vOut) = out
         // Split by whole blocks, so each value takes the same path (block or scalar tail) whatever
         // the thread count: the result is the same bits on every rank and after a resume.
@@ -139,14 +132,20 @@ public final class Adam {
             (mOut + tail.lowerBound).update(from: m + tail.lowerBound, count: tail.count)
             (vOut + tail.lowerBound).update(from: v + tail.lowerBound, count: tail.count)
         }
-        Self.updateScalar(pOut, grads, mOut, vOut, s, tail)
+        updateScalar(pOut, grads, mOut, vOut, s, tail)
     }
 
-    /// The plain loop (ATen's scalar path, with a true fused multiply-add), for the tail of a
-    /// block loop and as the reference the tests compare the fast update with.
-    public func updateReference(values p: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, learningRate: Float) {
+    /// The plain loop (ATen's scalar path, with a true fused multiply-add) over the live bank, in
+    /// place: the reference the tests compare the fast update with.
+    public func updateReference(learningRate: Float) {
         step += 1
-        Self.updateScalar(p, grads, firstMoment, secondMoment, scalars(learningRate: learningRate), 0..<count)
+        let bank = memory.liveBank
+        withExtendedLifetime(memory) {
+            memory.withGradients { grads in
+                Self.updateScalar(bank.values, UnsafePointer(grads.baseAddress!), bank.firstMoment, bank.secondMoment,
+                                  scalars(learningRate: learningRate), 0..<count)
+            }
+        }
     }
 
     private static func updateScalar(_ p: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>,
@@ -162,31 +161,6 @@ public final class Adam {
             let denominator = v[i].squareRoot() / s.correction2Sqrt + s.eps
             p[i] = p[i] + ((-s.stepSize) * m[i]) / denominator  // addcdiv: self + (value * t1) / t2
         }
-    }
-}
-
-/// Parameter values and Adam moments of one network, `count` floats each: the spare set that
-/// `Adam.updateKeepingPrevious` writes into and swaps with the live one. It owns whichever three
-/// buffers it holds (a swap exchanges ownership with the store and the optimizer) and frees them
-/// when it goes: a class, so there is no copy to free them twice.
-public final class AdamState {
-    public let count: Int
-    public fileprivate(set) var values: UnsafeMutablePointer<Float>
-    public fileprivate(set) var firstMoment: UnsafeMutablePointer<Float>
-    public fileprivate(set) var secondMoment: UnsafeMutablePointer<Float>
-
-    public init(count: Int) {
-        self.count = count
-        values = .allocate(capacity: max(count, 1))
-        firstMoment = .allocate(capacity: max(count, 1))
-        secondMoment = .allocate(capacity: max(count, 1))
-        for buffer in [values, firstMoment, secondMoment] { buffer.initialize(repeating: 0, count: max(count, 1)) }
-    }
-
-    deinit {
-        values.deallocate()
-        firstMoment.deallocate()
-        secondMoment.deallocate()
     }
 }
 

@@ -3,12 +3,15 @@
 // same layout, and Adam's moments use it too, so a gradient all-reduce is one call over `grads`,
 // the optimizer is one flat loop, and a checkpoint is one walk over `layout`.
 //
-// Layers register their parameters while the network is built (the buffers grow then); after
-// that, layers reach their slices through `ParameterSlot.offset`, never through cached pointers.
-// The buffers move when a registration grows them and when `swapValues` exchanges the values
-// (Adam's kept-previous update, every GAN step). What is enforced: a tensor view from `value(_:)`
-// or `grad(_:)` remembers `generation`, and every access to it after the buffers moved stops
-// the program with a precondition failure instead of reading freed or swapped-out memory.
+// Layers register their parameters while the network is built; the store's own buffers grow
+// then. A network then lays its stores out in its one allocation (NetworkMemory), which the
+// store keeps alive and which owns the buffers from then on; no registration follows. Layers
+// reach their slices through `ParameterSlot.offset` at each call, never through cached pointers,
+// because the buffers move: when a registration grows them, when the memory is laid out or
+// prepared for training, and when Adam's kept-previous update flips the memory's banks (every
+// GAN step). What is enforced: a tensor view from `value(_:)` or `grad(_:)` remembers
+// `generation`, and every access to it after the buffers moved stops the program with a
+// precondition failure instead of reading freed or swapped-out memory.
 
 public struct ParameterSlot: Equatable, Sendable {
     public let name: String
@@ -20,11 +23,12 @@ public struct ParameterSlot: Equatable, Sendable {
 public final class ParameterStore {
     public private(set) var layout: [ParameterSlot] = []
     public private(set) var count: Int = 0
-    /// Parameter values, `count` floats.
-    public private(set) var values: UnsafeMutablePointer<Float>
+    /// Parameter values, `count` floats. Layers (in this module) read it at each call; code
+    /// elsewhere reaches it only inside `withValues`.
+    private(set) var values: UnsafeMutablePointer<Float>
     /// Gradients, same layout as `values` (one unused float for a frozen store). Backward passes
-    /// add into it; `zeroGrads` clears it.
-    public private(set) var grads: UnsafeMutablePointer<Float>
+    /// add into it; `zeroGrads` clears it; elsewhere it is reached inside `withGradients`.
+    private(set) var grads: UnsafeMutablePointer<Float>
     /// When false, backward passes skip parameter gradients (a frozen VGG19, or the
     /// discriminator during the generator's step): they still return input gradients.
     public var accumulatesGradients: Bool {
@@ -44,6 +48,8 @@ public final class ParameterStore {
     private var gradientsOn = true
     private var capacity: Int = 0
     private var slotByName: [String: Int] = [:]
+    /// The network memory the buffers live in once laid out (nil: the store owns them).
+    private var memory: NetworkMemory?
 
     public init(trainable: Bool = true) {
         self.trainable = trainable
@@ -53,15 +59,32 @@ public final class ParameterStore {
     }
 
     deinit {
+        guard memory == nil else { return }
         values.deallocate()
         grads.deallocate()
     }
 
-    /// Exchanges the values buffer with `other` (at least `count` floats, from `allocate`); no
-    /// parameter may be registered afterwards. Layers read `values` at each call, so the swap
-    /// takes effect at once (Adam.updateKeepingPrevious).
-    public func swapValues(with other: inout UnsafeMutablePointer<Float>) {
-        swap(&values, &other)
+    /// Whether the buffers live in a NetworkMemory (after which nothing may be registered).
+    public var isLaidOut: Bool { memory != nil }
+
+    /// Copies the values (count floats) to `target` (NetworkMemory laying the store out).
+    func copyValues(to target: UnsafeMutablePointer<Float>) {
+        target.update(from: values, count: count)
+    }
+
+    /// Reads `values` (and `grads`, nil for none) from `memory`, which this store keeps alive;
+    /// frees the store's own buffers the first time. Layers read the buffers at each call, so a
+    /// move takes effect at once.
+    func place(values newValues: UnsafeMutablePointer<Float>, grads newGrads: UnsafeMutablePointer<Float>?, in memory: NetworkMemory) {
+        if self.memory == nil {
+            values.deallocate()
+            grads.deallocate()
+        }
+        self.memory = memory
+        values = newValues
+        // A frozen store's gradient pointer is never read (accumulatesGradients is false); it
+        // points at the values so that it points into live memory all the same.
+        grads = newGrads ?? newValues
         capacity = count
         generation &+= 1
     }
@@ -74,6 +97,7 @@ public final class ParameterStore {
     @discardableResult
     public func register(_ name: String, shape: [Int]) -> ParameterSlot {
         precondition(slotByName[name] == nil, "parameter \(name) registered twice")
+        precondition(memory == nil, "parameter \(name) registered after the network's memory was laid out")
         let slot = ParameterSlot(name: name, shape: shape, offset: count)
         let newCount = count + slot.count
         if newCount > capacity { grow(to: max(newCount, capacity * 2)) }
@@ -120,9 +144,20 @@ public final class ParameterStore {
     }
 
     /// Where backward adds the gradient of `slot`, or nil when gradients are switched off.
-    public func gradPointer(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float>? {
+    func gradPointer(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float>? {
         accumulatesGradients ? grads + slot.offset : nil
     }
 
-    public func valuePointer(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> { values + slot.offset }
+    /// Calls `body` with the values (`count` floats), keeping the store and the memory it lives
+    /// in alive until `body` returns. The pointer must not be kept past `body`: the buffers move
+    /// (see the header).
+    public func withValues<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        try withExtendedLifetime(self) { try body(UnsafeMutableBufferPointer(start: values, count: count)) }
+    }
+
+    /// `withValues` for the gradients (trainable stores only).
+    public func withGradients<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        precondition(trainable, "a frozen store has no gradients")
+        return try withExtendedLifetime(self) { try body(UnsafeMutableBufferPointer(start: grads, count: count)) }
+    }
 }

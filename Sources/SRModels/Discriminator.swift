@@ -128,6 +128,7 @@ public final class Discriminator: Network {
         } else {
             root = Sequential(features + classifier)
         }
+        layOutMemory()
     }
 
     /// The conditional D's two halves (its root is empty), else the root.

@@ -133,6 +133,7 @@ public final class Generator: Network {
         }
         let tail = Conv2d(parameters, "tail", inChannels: c, outChannels: config.outputChannels, kernelSize: config.tailKernel, rng: &rng)
         root = Sequential(colorizer + [head, headActivation, Residual(Sequential(body))] + upsamplers + [tail])
+        layOutMemory()
     }
 
     private func residualBlock(_ name: String, _ rng: inout SeededRandom) -> Layer {

@@ -15,9 +15,11 @@ extension Network {
     /// Adds every tensor of the state_dict to `writer`, each name prefixed by `prefix`.
     public func addStateDict(to writer: inout SafetensorsWriter, prefix: String = "") {
         for store in [parameters, buffers] {
-            for slot in store.layout {
-                writer.add(prefix + slot.name, floats: UnsafeBufferPointer(start: store.values + slot.offset, count: slot.count),
-                           shape: slot.shape)
+            store.withValues { values in
+                for slot in store.layout {
+                    writer.add(prefix + slot.name, floats: UnsafeBufferPointer(rebasing: values[slot.offset..<(slot.offset + slot.count)]),
+                               shape: slot.shape)
+                }
             }
         }
         for bn in batchNorms {
@@ -79,8 +81,8 @@ extension Network {
         }
         for store in [parameters, buffers] {
             for slot in store.layout {
-                let values = try file.floats(prefix + slot.name)
-                values.withUnsafeBufferPointer { (store.values + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
+                let loaded = try file.floats(prefix + slot.name)
+                store.withValues { values in _ = values[slot.offset..<(slot.offset + slot.count)].update(fromContentsOf: loaded) }
             }
             store.valuesChanged()
         }

@@ -1,6 +1,8 @@
 // A network: its layers plus the memory they live in. Parameters (trained) and buffers (batch
-// norm running statistics) are two ParameterStores, each one contiguous buffer; every tensor is
-// named as PyTorch's state_dict() names the same module, so model files move between the two.
+// norm running statistics) are two ParameterStores with named layouts; every tensor is named as
+// PyTorch's state_dict() names the same module, so model files move between the two. Once the
+// layers are built, both stores move into the network's one allocation (NetworkMemory), where
+// the gradients and, once trained, Adam's moments sit beside them.
 
 import SRCore
 
@@ -11,14 +13,39 @@ open class Network: Layer {
     /// The layers, set once by the subclass's initialiser.
     public var root: Layer = Sequential([])
 
+    private var laidOutMemory: NetworkMemory?
+
     /// `trainable: false` for a frozen network: no gradient memory, no parameter gradients.
     public init(trainable: Bool = true) { parameters = ParameterStore(trainable: trainable) }
+
+    /// The one allocation of this network's values, statistics and gradients (and moments, once
+    /// prepared for training), laid out when the subclass's initialiser ends (`layOutMemory`).
+    public var memory: NetworkMemory {
+        guard let laidOutMemory else { preconditionFailure("\(summary): its initialiser did not call layOutMemory()") }
+        return laidOutMemory
+    }
+
+    /// Moves both stores into one allocation: the last line of every subclass's initialiser,
+    /// after which nothing is registered.
+    public func layOutMemory() {
+        precondition(laidOutMemory == nil, "\(summary): memory laid out twice")
+        laidOutMemory = NetworkMemory(parameters: parameters, statistics: buffers)
+    }
 
     /// A BatchNorm2d registered under `name`, tracked for `num_batches_tracked`.
     public func batchNorm(_ name: String, channels: Int) -> BatchNorm2d {
         let layer = BatchNorm2d(parameters, buffers: buffers, name, channels: channels)
         batchNorms.append(layer)
         return layer
+    }
+
+    /// Copies `other`'s parameter values (a network of the same layout: the EMA generator).
+    public func copyParameters(from other: Network) {
+        precondition(other.parameters.layout == parameters.layout, "\(summary): copying parameters of a different layout")
+        let count = parameters.count
+        memory.withModel { target in other.memory.withModel { source in
+            target.baseAddress!.update(from: source.baseAddress!, count: count)
+        } }
     }
 
     /// The root; a network that applies other layers too (a conditional D's halves) lists them.

@@ -83,6 +83,7 @@ public final class UNetColorizer: Network {
         super.init()
         var rng = SeededRandom(seed: seed)
         root = UNet.make(config, inChannels: inChannels, store: parameters, prefix: "", rng: &rng)
+        layOutMemory()
     }
 
     public override var summary: String {

@@ -103,6 +103,7 @@ public final class VGG19Features: Network {
             index += 1
         }
         root = Sequential(layers)
+        layOutMemory()
     }
 
     public override var summary: String {

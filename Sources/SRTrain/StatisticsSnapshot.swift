@@ -11,12 +11,12 @@ struct StatisticsSnapshot {
 
     init(_ network: Network) {
         self.network = network
-        values = Array(UnsafeBufferPointer(start: network.buffers.values, count: network.buffers.count))
+        values = network.memory.withStatistics { Array($0) }
         tracked = network.batchNorms.map(\.numBatchesTracked)
     }
 
     func restore() {
-        values.withUnsafeBufferPointer { network.buffers.values.update(from: $0.baseAddress!, count: values.count) }
+        network.memory.withStatistics { statistics in _ = statistics.update(fromContentsOf: values) }
         for (bn, count) in zip(network.batchNorms, tracked) { bn.numBatchesTracked = count }
     }
 }

@@ -99,7 +99,7 @@ extension TrainingRun {
         let index = loop.progress.step, done = index + 1
         if let fault = options.injectNaN {
             networks.step.injectFault = fault.step == done && fault.rank == comm.rank ? { store, network in
-                if network == "generator" { store.grads[0] = .nan }
+                if network == "generator" { store.withGradients { $0[0] = .nan } }
             } : nil
         }
         let rates = config.learningRates(at: index)
@@ -258,8 +258,9 @@ extension TrainingRun {
         try comm.together {
             var differing: [String] = []
             for network in networks.all {  // every rank takes part in every broadcast, then reports
-                var hash = Trainer.fnv1a(network.parameters.values, count: network.parameters.count)
-                if config.syncBN { hash ^= Trainer.fnv1a(network.buffers.values, count: network.buffers.count) }
+                // The model range: values, then (equal on every rank only with sync-BN) statistics.
+                let count = network.parameters.count + (config.syncBN ? network.buffers.count : 0)
+                let hash = network.memory.withModel { Trainer.fnv1a($0.baseAddress!, count: count) }
                 var root = hash
                 try withUnsafeMutableBytes(of: &root) { try comm.broadcast($0.baseAddress!, bytes: 8, root: 0) }
                 if root != hash { differing.append("\(network.summary) (hash \(String(hash, radix: 16)) vs \(String(root, radix: 16)))") }

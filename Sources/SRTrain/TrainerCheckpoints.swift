@@ -28,7 +28,7 @@ extension TrainingNetworks {
         try all.map { network in
             let count = network.buffers.count
             var all = [Float](repeating: 0, count: comm.size * count)
-            all.withUnsafeMutableBufferPointer { ($0.baseAddress! + comm.rank * count).update(from: network.buffers.values, count: count) }
+            network.memory.withStatistics { own in all.replaceSubrange((comm.rank * count)..<((comm.rank + 1) * count), with: own) }
             if comm.size > 1 { try all.withUnsafeMutableBufferPointer { try comm.allReduceSum($0.baseAddress!, count: $0.count) } }
             return (0..<comm.size).map { Array(all[($0 * count)..<(($0 + 1) * count)]) }
         }
@@ -42,11 +42,12 @@ extension TrainingNetworks {
         if comm.size > 1 && !syncBN {
             let scale = 1 / Float(comm.size)
             for (network, rows) in zip(all, perRank) {
-                let values = network.buffers.values
-                for i in 0..<network.buffers.count {
-                    var sum: Float = 0
-                    for row in rows { sum += row[i] }
-                    values[i] = sum * scale
+                network.memory.withStatistics { values in
+                    for i in values.indices {
+                        var sum: Float = 0
+                        for row in rows { sum += row[i] }
+                        values[i] = sum * scale
+                    }
                 }
             }
         }
@@ -55,8 +56,8 @@ extension TrainingNetworks {
     }
 
     /// --resume: rank 0 reads the checkpoint into the networks and optimizers and checks that it
-    /// fits these settings; its state and the moments are broadcast here (weights by
-    /// `broadcast`).
+    /// fits these settings; its state is broadcast here (weights, statistics and moments by
+    /// `broadcast`, which follows).
     func restore(from path: String, config: TrainConfig, patchSize: Int, comm: Communicator) throws -> Restored {
         var stateText: String?
         var rankStatistics: [[Float]] = []   // rank 0: per network, every rank's, flat
@@ -85,19 +86,23 @@ extension TrainingNetworks {
                     try ema.load(from: file("generator_ema.safetensors"), strict: true)
                 } else {
                     print("note: the checkpoint has no EMA generator; the EMA starts from the generator")
-                    ema.parameters.values.update(from: generator.parameters.values, count: generator.parameters.count)
+                    ema.copyParameters(from: generator)
                 }
             }
             if let discriminator { try discriminator.load(from: file("discriminator.safetensors"), strict: true) }
             let training = try file("training.safetensors")
             for (name, adam) in optimizers {
-                for (suffix, target) in [("exp_avg", adam.firstMoment), ("exp_avg_sq", adam.secondMoment)] {
+                let moments = try ["exp_avg", "exp_avg_sq"].map { suffix in
                     let values = try training.floats("\(name).\(suffix)")
                     guard values.count == adam.count else {
                         throw ModelFileError(file: training.path, problem: "\(name).\(suffix) has \(values.count) values for \(adam.count) parameters",
                                              hint: "the checkpoint does not belong to this network; use the matching settings")
                     }
-                    target.update(from: values, count: values.count)
+                    return values
+                }
+                adam.memory.withMoments { first, second in
+                    _ = first.update(fromContentsOf: moments[0])
+                    _ = second.update(fromContentsOf: moments[1])
                 }
             }
             if state.worldSize == comm.size {
@@ -115,10 +120,6 @@ extension TrainingNetworks {
         }
         step.generatorOptimizer.step = state.generatorAdamSteps
         step.discriminatorOptimizer?.step = state.discriminatorAdamSteps ?? 0
-        for (_, adam) in optimizers {
-            try comm.broadcast(adam.firstMoment, count: adam.count)
-            try comm.broadcast(adam.secondMoment, count: adam.count)
-        }
         var restored = Restored(progress: Progress(step: state.step, skipped: state.skippedSteps, consecutiveSkips: state.consecutiveSkips),
                                 streamOffset: state.streamOffset)
         guard state.worldSize == comm.size else {
@@ -207,8 +208,10 @@ extension TrainingRun {
         var training = SafetensorsWriter(metadata: ["srgan-dist": "training state",
                                                     "contents": "Adam moments (exp_avg, exp_avg_sq) in parameter-buffer order; each rank's batch-norm running statistics"])
         for (name, adam) in networks.optimizers {
-            training.add("\(name).exp_avg", floats: UnsafeBufferPointer(start: adam.firstMoment, count: adam.count), shape: [adam.count])
-            training.add("\(name).exp_avg_sq", floats: UnsafeBufferPointer(start: adam.secondMoment, count: adam.count), shape: [adam.count])
+            adam.memory.withMoments { first, second in
+                training.add("\(name).exp_avg", floats: UnsafeBufferPointer(first), shape: [adam.count])
+                training.add("\(name).exp_avg_sq", floats: UnsafeBufferPointer(second), shape: [adam.count])
+            }
         }
         for (index, name) in ["generator", "discriminator"].prefix(networks.all.count).enumerated() {
             for rank in 0..<comm.size {

@@ -61,13 +61,14 @@ final class TrainingNetworks {
     func updateEMA(decay: Double) {
         guard let ema else { return }
         let keep = Float(decay), take = 1 - Float(decay)
-        let e = ema.parameters.values, p = generator.parameters.values
-        for i in 0..<generator.parameters.count { e[i] = keep * e[i] + take * p[i] }
+        ema.memory.withModel { e in generator.memory.withModel { p in
+            for i in 0..<generator.parameters.count { e[i] = keep * e[i] + take * p[i] }
+        } }
     }
 
     /// The EMA generator's running statistics are G's (it is validated and saved with them).
     func emaWithStatistics() -> Generator? {
-        ema?.buffers.values.update(from: generator.buffers.values, count: generator.buffers.count)
+        ema?.memory.withStatistics { e in generator.memory.withStatistics { g in _ = e.update(fromContentsOf: g) } }
         return ema
     }
 
@@ -216,12 +217,12 @@ extension TrainingNetworks {
         }
     }
 
-    /// Rank 0's weights (and running statistics) on every rank, then each rank's own restored
-    /// statistics; with sync-BN the batch norms sum their statistics over the ranks.
+    /// Rank 0's weights, running statistics and Adam moments on every rank (one collective per
+    /// network: its live bank), then each rank's own restored statistics; with sync-BN the batch
+    /// norms sum their statistics over the ranks.
     func broadcast(comm: Communicator, restored: Restored, syncBN: Bool, resuming: Bool) throws {
         for network in all {
-            try comm.broadcast(network.parameters.values, count: network.parameters.count)
-            try comm.broadcast(network.buffers.values, count: network.buffers.count)
+            try network.memory.withLiveBank { try comm.broadcast($0.baseAddress!, count: $0.count) }
             guard syncBN else { continue }
             for bn in network.batchNorms {
                 bn.statisticsReducer = { [comm] buffer, count in
@@ -233,11 +234,11 @@ extension TrainingNetworks {
             }
         }
         if let own = restored.rankStatistics {
-            for (network, values) in zip(all, own) { network.buffers.values.update(from: values, count: values.count) }
+            for (network, values) in zip(all, own) { network.memory.withStatistics { _ = $0.update(fromContentsOf: values) } }
         }
         if let ema {
-            if !resuming { ema.parameters.values.update(from: generator.parameters.values, count: generator.parameters.count) }
-            try comm.broadcast(ema.parameters.values, count: ema.parameters.count)
+            if !resuming { ema.copyParameters(from: generator) }
+            try ema.memory.withLiveBank { try comm.broadcast($0.baseAddress!, count: $0.count) }
         }
     }
 }

@@ -22,10 +22,10 @@
 // Numerical faults: a rank whose loss or gradient is not finite poisons its gradient with a NaN
 // before the all-reduce, so after it every rank sees a non-finite gradient and every rank skips
 // the same update. In the gan phase a skipped G update also undoes the D update of the same step
-// (D's update is written into spare buffers that are swapped in, so undoing it swaps them back:
-// no copy of D's 3 x 24M floats per step), so a skipped step leaves both networks
-// exactly as they were; batch-norm running statistics, which the forward passes moved, are
-// restored too (a NaN batch would otherwise poison them for good).
+// (D's update is written into the spare bank of its memory, which becomes the live one, so
+// undoing it flips the banks back: no copy of D's 3 x 24M floats per step), so a skipped step
+// leaves both networks exactly as they were; batch-norm running statistics, which the forward
+// passes moved, are restored too (a NaN batch would otherwise poison them for good).
 
 import Foundation
 import SRCore
@@ -105,8 +105,6 @@ public final class SRGANStep {
     public private(set) var reduction: StepReduction
     /// Tests only: called with each network's gradient (and its name) before the all-reduce.
     public var injectFault: ((ParameterStore, String) -> Void)?
-    /// D's values and moments from before its last update (the spare set of the swap).
-    private var discriminatorPrevious: AdamState?
 
     public init(model: SuperResolver, discriminator: Discriminator?, contentLoss: ContentLoss,
                 settings: StepSettings = StepSettings(), reduction: StepReduction = .local) {
@@ -116,8 +114,11 @@ public final class SRGANStep {
         self.settings = settings
         self.reduction = reduction
         adversarial = settings.ganLoss == .standard ? StandardGANLoss() : RelativisticGANLoss()
-        generatorOptimizer = Adam(parameterCount: model.generator.parameters.count, settings: settings.adam)
-        discriminatorOptimizer = discriminator.map { Adam(parameterCount: $0.parameters.count, settings: settings.adam) }
+        // Adam's moments join each network's allocation; D's gets the spare bank of its undo.
+        model.generator.memory.prepareForTraining(keepsPrevious: false)
+        discriminator?.memory.prepareForTraining(keepsPrevious: true)
+        generatorOptimizer = Adam(memory: model.generator.memory, settings: settings.adam)
+        discriminatorOptimizer = discriminator.map { Adam(memory: $0.memory, settings: settings.adam) }
     }
 
     /// Both networks' running statistics, to put back when a step is skipped.
@@ -147,7 +148,7 @@ public final class SRGANStep {
         }
         if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite && result.totalVariation.isFinite,
                          network: "generator", result: &result) {
-            generatorOptimizer.update(generator.parameters, learningRate: learningRate)
+            generatorOptimizer.update(learningRate: learningRate)
         } else {
             statistics.forEach { $0.restore() }
         }
@@ -157,12 +158,12 @@ public final class SRGANStep {
     /// All-reduces the gradient; false (on every rank alike) when any rank's loss or gradient was not finite.
     private func reduceChecked(_ store: ParameterStore, lossFinite: Bool, network: String, result: inout StepResult) -> Bool {
         injectFault?(store, network)
-        if !lossFinite || !allFinite(store.grads, count: store.count) {
+        if !lossFinite || !store.withGradients({ allFinite($0.baseAddress!, count: $0.count) }) {
             result.localFault = true
-            store.grads[0] = .nan
+            store.withGradients { $0[0] = .nan }
         }
         reduction.gradients(store)
-        guard allFinite(store.grads, count: store.count) else {
+        guard store.withGradients({ allFinite($0.baseAddress!, count: $0.count) }) else {
             result.skipped = true
             result.faultNetwork = network
             return false
@@ -187,17 +188,15 @@ public final class SRGANStep {
         discriminator.parameters.accumulatesGradients = true
         discriminator.parameters.zeroGrads()
         let srs = adversarial.discriminatorPass(self, batches, weight: weight, result: &result)
-        let store = discriminator.parameters, n = store.count
+        let store = discriminator.parameters
         guard reduceChecked(store, lossFinite: result.discriminatorLoss.isFinite, network: "discriminator", result: &result) else {
             statistics.forEach { $0.restore() }
             return result  // neither network updated
         }
-        // D's update goes into the spare buffers, which are swapped in; the values and moments
-        // from before stay in the spare set, to be swapped back if the G update is skipped.
-        if discriminatorPrevious?.count != n { discriminatorPrevious = AdamState(count: n) }
-        let previous = discriminatorPrevious!
+        // D's update goes into the spare bank of its memory, which becomes the live one; the
+        // values and moments from before stay in the other bank, live again if the G update is skipped.
         let previousStep = discriminatorOptimizer.step
-        discriminatorOptimizer.updateKeepingPrevious(store, learningRate: discriminatorLearningRate, previous: previous)
+        discriminatorOptimizer.updateKeepingPrevious(learningRate: discriminatorLearningRate)
 
         // The G update: the adversarial gradient through D (no D weight gradients), plus content and TV.
         generator.parameters.zeroGrads()
@@ -207,9 +206,9 @@ public final class SRGANStep {
         if reduceChecked(generator.parameters, lossFinite: result.contentLoss.isFinite && result.adversarialLoss.isFinite
                             && result.totalVariation.isFinite,
                          network: "generator", result: &result) {
-            generatorOptimizer.update(generator.parameters, learningRate: generatorLearningRate)
+            generatorOptimizer.update(learningRate: generatorLearningRate)
         } else {
-            discriminatorOptimizer.revert(store, to: previous, step: previousStep)
+            discriminatorOptimizer.revert(step: previousStep)
             statistics.forEach { $0.restore() }
         }
         return result
@@ -249,10 +248,10 @@ extension StepReduction {
                 do {
                     if let profiler = LayerProfiler.active {
                         try profiler.time("\(network) gradients, \(store.count) floats", scope: "all-reduce") {
-                            try comm.allReduceAverage(store.grads, count: store.count)
+                            try store.withGradients { try comm.allReduceAverage($0.baseAddress!, count: $0.count) }
                         }
                     } else {
-                        try comm.allReduceAverage(store.grads, count: store.count)
+                        try store.withGradients { try comm.allReduceAverage($0.baseAddress!, count: $0.count) }
                     }
                 } catch {
                     FileHandle.standardError.write(Data("error: \(error)\n".utf8))

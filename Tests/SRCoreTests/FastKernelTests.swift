@@ -270,41 +270,53 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// Adam over a network memory of one parameter `count` floats long, values from `start`.
+    private func adamMemory(_ count: Int, start: Tensor, settings: AdamSettings = AdamSettings()) -> (ParameterStore, Adam) {
+        let store = ParameterStore()
+        let slot = store.register("p", shape: [count])
+        load(start.toArray(), into: slot, of: store)
+        let memory = NetworkMemory(parameters: store)
+        memory.prepareForTraining(keepsPrevious: false)
+        return (store, Adam(memory: memory, settings: settings))
+    }
+
     func testAdamMatchesItsReferenceLoop() {
         var rng = SeededRandom(seed: 47)
         let count = 100_003   // a tail after the blocks of 8, and large enough to split
         for decay in [0.0, 0.01] {
             let settings = AdamSettings(weightDecay: decay)
-            let fast = Adam(parameterCount: count, settings: settings), reference = Adam(parameterCount: count, settings: settings)
-            let values = random([count], &rng), referenceValues = values.copy()
+            let start = random([count], &rng)
+            let (store, fast) = adamMemory(count, start: start, settings: settings)
+            let (referenceStore, reference) = adamMemory(count, start: start, settings: settings)
             withEachThreadCount {
                 for step in 0..<3 {
-                    let grads = random([count], &rng, -Float(step + 1), Float(step + 1))
-                    withPointers(values, referenceValues, grads) { values, referenceValues, grads in
-                        fast.update(values: values, grads: grads, learningRate: 1e-3)
-                        reference.updateReference(values: referenceValues, grads: grads, learningRate: 1e-3)
-                    }
+                    let grads = random([count], &rng, -Float(step + 1), Float(step + 1)).toArray()
+                    for adam in [fast, reference] { adam.memory.withGradients { _ = $0.update(fromContentsOf: grads) } }
+                    fast.update(learningRate: 1e-3)
+                    reference.updateReference(learningRate: 1e-3)
                 }
             }
             XCTAssertEqual(fast.step, reference.step)
-            assertClose(values.toArray(), referenceValues.toArray(), absolute: 0, relative: 1.2e-7, "values, decay \(decay)")
-            assertClose(Array(UnsafeBufferPointer(start: fast.firstMoment, count: count)),
-                        Array(UnsafeBufferPointer(start: reference.firstMoment, count: count)), absolute: 0, relative: 1.2e-7, "m")
-            XCTAssertEqual(Array(UnsafeBufferPointer(start: fast.secondMoment, count: count)),
-                           Array(UnsafeBufferPointer(start: reference.secondMoment, count: count)), "v")
+            let values = store.value(store.layout[0]).toArray(), referenceValues = referenceStore.value(referenceStore.layout[0]).toArray()
+            assertClose(values, referenceValues, absolute: 0, relative: 1.2e-7, "values, decay \(decay)")
+            let (fastMoments, referenceMoments) = (fast.memory.withMoments { [Array($0), Array($1)] },
+                                                   reference.memory.withMoments { [Array($0), Array($1)] })
+            assertClose(fastMoments[0], referenceMoments[0], absolute: 0, relative: 1.2e-7, "m")
+            XCTAssertEqual(fastMoments[1], referenceMoments[1], "v")
         }
     }
 
     func testAdamGivesTheSameBitsForAnyThreadCount() {
         var rng = SeededRandom(seed: 48)
-        let count = 200_005, grads = random([count], &rng), start = random([count], &rng)
+        let count = 200_005, grads = random([count], &rng).toArray(), start = random([count], &rng)
         var results: [[Float]] = []
         for threads in [1, 2] { BLASThreads.withThreads(threads) {
-            let adam = Adam(parameterCount: count), values = start.copy()
-            withPointers(values, grads) { values, grads in
-                for _ in 0..<3 { adam.update(values: values, grads: grads, learningRate: 1e-3) }
+            let (store, adam) = adamMemory(count, start: start)
+            for _ in 0..<3 {
+                adam.memory.withGradients { _ = $0.update(fromContentsOf: grads) }
+                adam.update(learningRate: 1e-3)
             }
-            results.append(values.toArray())
+            results.append(store.value(store.layout[0]).toArray())
         } }
         XCTAssertEqual(results[0], results[1])
     }

@@ -119,12 +119,12 @@ final class ParameterStoreTests: XCTestCase {
         XCTAssertEqual(buffers.layout.map(\.name), ["body.bn.running_mean", "body.bn.running_var"])
         // Values written through a slot view land in the shared buffer at the slot's offset.
         let slot = parameters.slot(named: "body.act.weight")!
-        XCTAssertEqual(parameters.values[slot.offset], 0.25)
+        XCTAssertEqual(parameters.withValues { $0[slot.offset] }, 0.25)
         parameters.value(slot)[3] = 7
-        XCTAssertEqual(parameters.values[1971], 7)
-        parameters.grads[5] = 1
+        XCTAssertEqual(parameters.withValues { $0[1971] }, 7)
+        parameters.withGradients { $0[5] = 1 }
         parameters.zeroGrads()
-        XCTAssertEqual(parameters.grads[5], 0)
+        XCTAssertEqual(parameters.withGradients { $0[5] }, 0)
     }
 
     func testSeededInitialisationIsReproducible() {
@@ -132,7 +132,7 @@ final class ParameterStoreTests: XCTestCase {
             let store = ParameterStore()
             var rng = SeededRandom(seed: seed)
             _ = Conv2d(store, "c", inChannels: 4, outChannels: 4, kernelSize: 3, rng: &rng)
-            return Array(UnsafeBufferPointer(start: store.values, count: store.count))
+            return store.withValues { Array($0) }
         }
         XCTAssertEqual(weights(seed: 3), weights(seed: 3))
         XCTAssertNotEqual(weights(seed: 3), weights(seed: 4))

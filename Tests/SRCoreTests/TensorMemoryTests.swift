@@ -50,12 +50,17 @@ final class TensorViewTests: XCTestCase {
         late.fill(2)
         XCTAssertFalse(late.isStale)
         XCTAssertFalse(late.reshaped([3, 1]).isStale)
-        var other = UnsafeMutablePointer<Float>.allocate(capacity: store.count)
-        other.initialize(repeating: 5, count: store.count)
-        store.swapValues(with: &other)
+        let memory = NetworkMemory(parameters: store)   // moves the values into the network's allocation
         XCTAssertTrue(late.isStale)
-        XCTAssertEqual(store.value(first).toArray(), [5, 5, 5])
-        other.deallocate()
+        XCTAssertEqual(store.value(first).toArray(), [2, 2, 2])
+        let laidOut = store.value(first)
+        memory.prepareForTraining(keepsPrevious: true)   // moves them again
+        XCTAssertTrue(laidOut.isStale)
+        XCTAssertEqual(store.value(first).toArray(), [2, 2, 2])
+        let trained = store.value(first)
+        Adam(memory: memory).updateKeepingPrevious(learningRate: 0.1)   // flips the banks
+        XCTAssertTrue(trained.isStale)
+        XCTAssertEqual(store.value(first).toArray(), [2, 2, 2])   // a zero gradient moves nothing
         XCTAssertFalse(Tensor(shape: [2]).isStale)   // owned tensors never go stale
     }
 

@@ -68,11 +68,13 @@ func checkGradients(
     withPointers(input, inputGrad) { x, dx in compare("dL/dinput", count: input.count, pointer: x, analytic: dx) }
     if let store {
         // Snapshot analytic parameter gradients: the numeric passes run forward only.
-        let grads = Array(UnsafeBufferPointer(start: store.grads, count: store.count))
+        let grads = store.withGradients { Array($0) }
         grads.withUnsafeBufferPointer { analytic in
-            for slot in store.layout {
-                compare("dL/d\(slot.name)", count: slot.count, pointer: store.values + slot.offset,
-                        analytic: analytic.baseAddress! + slot.offset)
+            store.withValues { values in
+                for slot in store.layout {
+                    compare("dL/d\(slot.name)", count: slot.count, pointer: values.baseAddress! + slot.offset,
+                            analytic: analytic.baseAddress! + slot.offset)
+                }
             }
         }
     }
@@ -131,11 +133,11 @@ struct Fixture {
 /// Copies `values` into the parameter slot.
 func load(_ values: [Float], into slot: ParameterSlot, of store: ParameterStore) {
     precondition(values.count == slot.count, "\(values.count) values for \(slot.name)")
-    for (i, v) in values.enumerated() { store.values[slot.offset + i] = v }
+    store.withValues { target in for (i, v) in values.enumerated() { target[slot.offset + i] = v } }
 }
 
 func grad(_ slot: ParameterSlot, of store: ParameterStore) -> [Float] {
-    Array(UnsafeBufferPointer(start: store.grads + slot.offset, count: slot.count))
+    store.withGradients { Array($0[slot.offset..<(slot.offset + slot.count)]) }
 }
 
 /// A layer's forward on a random input in [-1, 1) of `shape` and its backward from a random

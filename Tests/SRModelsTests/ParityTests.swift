@@ -125,7 +125,7 @@ final class ParityTests: XCTestCase {
     func testInitialisationIsSeededAndFollowsPyTorchBounds() {
         let config = GeneratorConfig(channels: 8, residualBlocks: 1, scale: 2)
         let a = Generator(config, seed: 42), b = Generator(config, seed: 42), c = Generator(config, seed: 43)
-        let values = { (g: Generator) in Array(UnsafeBufferPointer(start: g.parameters.values, count: g.parameters.count)) }
+        let values = { (g: Generator) in g.parameters.withValues { Array($0) } }
         XCTAssertEqual(values(a), values(b))
         XCTAssertNotEqual(values(a), values(c))
         let head = a.parameters.slot(named: "head.weight")!

@@ -21,8 +21,7 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(file.metadata["network"], "generator")
         try copy.load(from: file)
         XCTAssertEqual(copy.batchNorms[0].numBatchesTracked, 17)
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: copy.parameters.values, count: copy.parameters.count)),
-                       Array(UnsafeBufferPointer(start: generator.parameters.values, count: generator.parameters.count)))
+        XCTAssertEqual(copy.parameters.withValues { Array($0) }, generator.parameters.withValues { Array($0) })
         let second = directory.appendingPathComponent("g2.safetensors").path
         try copy.save(to: second, metadata: ["network": "generator"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first)), try Data(contentsOf: URL(fileURLWithPath: second)))

@@ -12,7 +12,7 @@ import XCTest
 final class SuperResolverTests: XCTestCase {
     func generator() -> Generator {
         let generator = Generator(GeneratorConfig(channels: 8, residualBlocks: 2, scale: 4, tailKernel: 3), seed: 5)
-        for i in 0..<generator.buffers.count { generator.buffers.values[i] = 0.5 + 0.25 * Float(i % 7) / 7 }
+        generator.buffers.withValues { for i in $0.indices { $0[i] = 0.5 + 0.25 * Float(i % 7) / 7 } }
         return generator
     }
 

@@ -14,7 +14,7 @@ final class UpscalerTests: XCTestCase {
         config.globalSkip = globalSkip
         let generator = Generator(config.generator, seed: 3)
         // Running statistics away from 0/1, so inference-mode batch norm is a real affine map.
-        for i in 0..<generator.buffers.count { generator.buffers.values[i] = 0.5 + 0.25 * Float(i % 7) / 7 }
+        generator.buffers.withValues { for i in $0.indices { $0[i] = 0.5 + 0.25 * Float(i % 7) / 7 } }
         return TrainedModel(SuperResolver(generator, globalSkip: config.globalSkip), file: "memory")
     }
 
