@@ -13,13 +13,12 @@ public func usesNarrowDirect(_ g: ConvGeometry, _ options: ConvOptions) -> Bool 
 
 /// The padding of `channels` planes of g's input size (border 1).
 private func padding(_ g: ConvGeometry, channels: Int) -> SamePadding {
-    SamePadding(g: ConvGeometry(batch: 1, inChannels: channels, inHeight: g.inHeight, inWidth: g.inWidth,
-                                outChannels: channels, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1))
+    SamePadding(channels: channels, height: g.inHeight, width: g.inWidth, border: 1)
 }
 
 /// A zeroed buffer for one padded image, released after `body`; the border stays zero.
 private func withPaddedBuffer(_ padding: SamePadding, _ body: (UnsafeMutablePointer<Float>) -> Void) {
-    let count = padding.g.inChannels * padding.paddedPlane
+    let count = padding.paddedCount
     let buffer = TensorMemory.allocate(count)
     defer { TensorMemory.release(buffer, count: count) }
     buffer.update(repeating: 0, count: count)

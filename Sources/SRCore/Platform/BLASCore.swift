@@ -72,8 +72,8 @@ public enum BLASCore {
 
     /// Called first in main, before any thread or MPI starts: re-executes the program with a
     /// better OPENBLAS_CORETYPE when OpenBLAS picked a weak core (does not return then), and
-    /// sets `summary` and `warning` otherwise.
-    public static func ensureBestCore() {
+    /// sets `summary` and `warning` otherwise; `tool` is the program's name in them.
+    public static func ensureBestCore(tool: String) {
         let environment = ProcessInfo.processInfo.environment
         let reexecutedFrom = environment[reexecVariable]
         let userCoreType = reexecutedFrom == nil ? environment["OPENBLAS_CORETYPE"] : nil
@@ -88,10 +88,10 @@ public enum BLASCore {
             summary = "OpenBLAS \(version), core \(coreName) (picked by OpenBLAS)"
             warning = "OpenBLAS runs its \(loaded) kernels on a CPU that runs \(coreType); re-executing with "
                 + "OPENBLAS_CORETYPE=\(coreType) failed (\(String(cString: strerror(errno)))). "
-                + "HINT: start srgan-dist with OPENBLAS_CORETYPE=\(coreType) set."
+                + "HINT: start \(tool) with OPENBLAS_CORETYPE=\(coreType) set."
         case .keep:
             if let reexecutedFrom {
-                summary = "OpenBLAS \(version), core \(coreName) (srgan-dist set OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? "?"); OpenBLAS had picked \(reexecutedFrom))"
+                summary = "OpenBLAS \(version), core \(coreName) (\(tool) set OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? "?"); OpenBLAS had picked \(reexecutedFrom))"
             } else if let userCoreType {
                 summary = "OpenBLAS \(version), core \(coreName) (OPENBLAS_CORETYPE=\(userCoreType) set by the user)"
             } else {
@@ -102,7 +102,7 @@ public enum BLASCore {
             // Unset, OpenBLAS's own pick is kept when it is as wide as `best` (Cooperlake on Zen 4,
             // where `best` is SkylakeX), else srgan-dist re-executes with `best`.
             warning = "OPENBLAS_CORETYPE=\(userCoreType ?? "") runs OpenBLAS's \(coreName) kernels; this CPU runs \(best) "
-                + "or an equally wide core, several times faster for sgemm. HINT: unset OPENBLAS_CORETYPE and srgan-dist "
+                + "or an equally wide core, several times faster for sgemm. HINT: unset OPENBLAS_CORETYPE and \(tool) "
                 + "keeps OpenBLAS's own core when it is as wide, or re-executes with OPENBLAS_CORETYPE=\(best)."
         case .unavailable(let wanted):
             summary = "OpenBLAS \(version), core \(coreName) (asked for \(wanted))"

@@ -7,7 +7,7 @@ public enum ProcessStart {
     /// Stops with one error line (exit 2) when SRGAN_DIST_ISA names a path this CPU cannot run;
     /// prints the BLAS warning, if any, once per job (rank 0 under mpirun). `tool` prefixes both.
     public static func prepare(tool: String) {
-        BLASCore.ensureBestCore()
+        BLASCore.ensureBestCore(tool: tool)
         TensorMemory.keepFreedMemory()
         do {
             _ = try KernelPath.choose(KernelPath.environmentValue)
