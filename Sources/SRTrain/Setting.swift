@@ -45,13 +45,21 @@ protocol SettingValue: Sendable, Equatable {
     var node: Node { get }
 }
 
+/// A YAML integer scalar as Yams reads it (decimal, 0x, 0o, 0b, underscores), except YAML 1.1's
+/// base-60 form ("1:30"): Yams multiplies its digits out without an overflow check, so a long
+/// one ("1888...::88") stopped the program (found by fuzzing). No setting is written that way.
+private func integer<T: FixedWidthInteger & ScalarConstructible>(_ node: Node, as type: T.Type) -> T? {
+    guard let scalar = node.scalar, !scalar.string.contains(":") else { return nil }
+    return T.construct(from: scalar)
+}
+
 extension Int: SettingValue {
-    static func from(_ node: Node) -> Int? { node.scalar.flatMap(Int.construct) }
+    static func from(_ node: Node) -> Int? { integer(node, as: Int.self) }
     var node: Node { box() }
 }
 
 extension UInt64: SettingValue {
-    static func from(_ node: Node) -> UInt64? { node.scalar.flatMap(UInt64.construct) }
+    static func from(_ node: Node) -> UInt64? { integer(node, as: UInt64.self) }
     var node: Node { box() }
 }
 

@@ -90,6 +90,14 @@ final class SettingsTests: XCTestCase {
         XCTAssertThrowsError(try config.overlaid(withYAML: "generator:\n  channels: .nan\n", file: "f.yaml")) { error in
             XCTAssertTrue("\(error)".hasPrefix("f.yaml: a setting has the wrong type: generator.channels"), "\(error)")
         }
+        // YAML 1.1's base-60 integers overflowed inside Yams and stopped the program (a fuzzing
+        // finding, Tests/FuzzCorpus/yaml/finding-sexagesimal-overflow.yaml): refused, naming the key.
+        for (key, value) in [("lr_steps", "[188888888888888888888::888888800]"), ("steps", "1:30"), ("seed", "99999999999::59")] {
+            XCTAssertThrowsError(try config.overlaid(withYAML: "\(key): \(value)\n", file: "f.yaml"), key) { error in
+                XCTAssertTrue("\(error)".hasPrefix("f.yaml: a setting has the wrong type: \(key)"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try config.overlaid(withYAML: "steps: 1_500\nseed: 0x10\n", file: "f.yaml").steps, 1500)
         XCTAssertThrowsError(try config.overlaid(withYAML: "lr: .nan\n", file: "f.yaml")) { error in
             XCTAssertTrue("\(error)".hasPrefix("f.yaml: lr nan is not a finite number > 0"), "\(error)")
         }
