@@ -115,7 +115,7 @@ public struct TrainConfig: Equatable, Sendable {
         guard let setting = Self.setting(key) else {
             throw ConfigurationError("\(source): unknown setting '\(key)'", hint: "known settings: \(Self.settings.map(\.key).joined(separator: ", "))")
         }
-        let node = text.hasPrefix("[") ? (try? Yams.compose(yaml: text)) ?? Node(text) : Node(text, .implicit, .plain)
+        let node = text.hasPrefix("[") ? (try? Self.compose(text, file: source)) ?? Node(text) : Node(text, .implicit, .plain)
         switch setting.write(&self, node) {
         case nil: break
         case .wrongType(let problem)?, .outOfRange(let problem)?:
@@ -124,9 +124,39 @@ public struct TrainConfig: Equatable, Sendable {
     }
 
     /// Applies the settings of a YAML file over this config; unknown keys are refused.
+    /// Settings nest three levels at most; Yams parses nesting by recursion, so a file of a few
+    /// thousand '{' overflowed the stack (found by fuzzing). Deeper text is refused before parsing.
+    static let maximumNesting = 32
+
+    /// Yams.compose, after refusing text nested deeper than `maximumNesting` (flow brackets
+    /// outside quotes, or indentation of more than twice that many spaces).
+    static func compose(_ text: String, file: String) throws -> Node? {
+        var depth = 0, line = 1, quote: Character?
+        for character in text {
+            if character == "\n" { line += 1 }
+            if let open = quote { if character == open { quote = nil }; continue }
+            switch character {
+            case "\"", "'": quote = character
+            case "{", "[": depth += 1
+            case "}", "]": depth -= 1
+            default: break
+            }
+            if depth > maximumNesting {
+                throw ConfigurationError("\(file):\(line): nested deeper than \(maximumNesting) levels",
+                                         hint: "settings nest three levels at most: write one 'key: value' per line")
+            }
+        }
+        for (index, row) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where row.prefix(while: { $0 == " " }).count > 2 * maximumNesting {
+            throw ConfigurationError("\(file):\(index + 1): indented deeper than \(2 * maximumNesting) spaces",
+                                     hint: "settings nest three levels at most, each indented by two spaces")
+        }
+        return try Yams.compose(yaml: text)
+    }
+
     public func overlaid(withYAML text: String, file: String) throws -> TrainConfig {
         let loaded: Node?
-        do { loaded = try Yams.compose(yaml: text) } catch {
+        do { loaded = try Self.compose(text, file: file) } catch let error as ConfigurationError { throw error } catch {
             throw ConfigurationError("\(file)\(Self.yamlPosition(error)): not valid YAML (\(Self.yamlProblem(error)))",
                                      hint: "check the file's syntax there: one 'key: value' per line, nested keys indented by two spaces")
         }
@@ -210,7 +240,7 @@ public struct TrainConfig: Equatable, Sendable {
 
     /// A config from a saved RUN_DIR/config.yaml or checkpoint state (its own preset and phase first).
     public static func fromSaved(yaml text: String, source: String) throws -> TrainConfig {
-        guard let root = try? Yams.compose(yaml: text), let mapping = root.mapping,
+        guard let root = try? Self.compose(text, file: source), let mapping = root.mapping,
               let presetName = mapping["preset"]?.scalar?.string, let phaseName = mapping["phase"]?.scalar?.string,
               let phase = Phase(rawValue: phaseName) else {
             throw ConfigurationError("\(source): the saved config is unreadable", hint: "the file is damaged; use an earlier checkpoint")
