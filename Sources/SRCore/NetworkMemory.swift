@@ -35,7 +35,6 @@ public final class NetworkMemory {
         public let sections: Sections
         /// values + statistics (+ both moments).
         public var bankCount: Int { parameterCount + statisticsCount + (sections.moments ? 2 * parameterCount : 0) }
-        public var gradientsOffset: Int { 0 }
         public func bankOffset(_ bank: Int) -> Int { (hasGradients ? parameterCount : 0) + bank * bankCount }
         public var totalCount: Int { bankOffset(sections.spareBank ? 2 : 1) }
     }

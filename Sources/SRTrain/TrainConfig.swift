@@ -131,25 +131,32 @@ public struct TrainConfig: Equatable, Sendable {
     /// Yams.compose, after refusing text nested deeper than `maximumNesting` (flow brackets
     /// outside quotes, or indentation of more than twice that many spaces).
     static func compose(_ text: String, file: String) throws -> Node? {
-        var depth = 0, line = 1, quote: Character?
-        for character in text {
-            if character == "\n" { line += 1 }
-            if let open = quote { if character == open { quote = nil }; continue }
-            switch character {
-            case "\"", "'": quote = character
-            case "{", "[": depth += 1
-            case "}", "]": depth -= 1
-            default: break
+        // Per line, outside quotes and comments: the open flow brackets (carried over lines) and
+        // the block indicators ("- ", "? ") of the line, each a level of Yams's recursion. A quote
+        // is taken to end with its line, so a stray apostrophe cannot hide what follows it.
+        var depth = 0
+        for (index, row) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if row.prefix(while: { $0 == " " }).count > 2 * maximumNesting {
+                throw ConfigurationError("\(file):\(index + 1): indented deeper than \(2 * maximumNesting) spaces",
+                                         hint: "settings nest three levels at most, each indented by two spaces")
             }
-            if depth > maximumNesting {
-                throw ConfigurationError("\(file):\(line): nested deeper than \(maximumNesting) levels",
+            var quote: Character?, indicators = 0, deepest = depth, previous: Character = " "
+            for (character, next) in zip(row, row.dropFirst().map(Optional.some) + [nil]) {
+                defer { previous = character }
+                if let open = quote { if character == open { quote = nil }; continue }
+                switch character {
+                case "\"", "'": quote = character
+                case "{", "[": depth += 1; deepest = max(deepest, depth)
+                case "}", "]": depth -= 1
+                case "-", "?": if previous == " " && (next == nil || next == " ") { indicators += 1 }
+                default: break
+                }
+                if character == "#" && previous == " " { break }
+            }
+            if deepest + indicators > maximumNesting {
+                throw ConfigurationError("\(file):\(index + 1): nested deeper than \(maximumNesting) levels",
                                          hint: "settings nest three levels at most: write one 'key: value' per line")
             }
-        }
-        for (index, row) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where row.prefix(while: { $0 == " " }).count > 2 * maximumNesting {
-            throw ConfigurationError("\(file):\(index + 1): indented deeper than \(2 * maximumNesting) spaces",
-                                     hint: "settings nest three levels at most, each indented by two spaces")
         }
         return try Yams.compose(yaml: text)
     }

@@ -101,12 +101,14 @@ final class SettingsTests: XCTestCase {
         // Deep nesting overflowed Yams's recursive parser (fuzzing finding
         // Tests/FuzzCorpus/yaml/finding-deep-nesting.yaml): refused before parsing.
         for text in [String(repeating: "{", count: 5000), "lr_steps: " + String(repeating: "[", count: 40) + "1" + String(repeating: "]", count: 40),
-                     "generator:\n" + String(repeating: " ", count: 100) + "channels: 8\n"] {
+                     "generator:\n" + String(repeating: " ", count: 100) + "channels: 8\n",
+                     "# it's\n" + String(repeating: "{", count: 5000), "seed: 1 #'\n" + String(repeating: "[", count: 5000),
+                     String(repeating: "- ", count: 5000) + "1\n"] {
             XCTAssertThrowsError(try config.overlaid(withYAML: text, file: "f.yaml")) { error in
                 XCTAssertTrue("\(error)".hasPrefix("f.yaml:") && "\(error)".contains("deeper than"), "\(error)")
             }
         }
-        XCTAssertEqual(try config.overlaid(withYAML: "lr_steps: [10, 20]\n", file: "f.yaml").lrSteps, [10, 20])
+        XCTAssertEqual(try config.overlaid(withYAML: "lr_steps: [10, 20]   # it's [[[[\nrun: \"a {{{{ b\"\n", file: "f.yaml").lrSteps, [10, 20])
         XCTAssertThrowsError(try config.overlaid(withYAML: "lr: .nan\n", file: "f.yaml")) { error in
             XCTAssertTrue("\(error)".hasPrefix("f.yaml: lr nan is not a finite number > 0"), "\(error)")
         }
