@@ -235,6 +235,7 @@ static void SR_FN(small_gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float
 
 #include "pool_body.h"
 #include "narrow_body.h"
+#include "norm_body.h"
 
 const sr_kernels SR_FN(table) = {
     .isa = SR_THIS_ISA,
@@ -252,4 +253,10 @@ const sr_kernels SR_FN(table) = {
     .conv3x3_narrow_forward = SR_FN(conv3x3_narrow_forward),
     .conv3x3_narrow_input_grad = SR_FN(conv3x3_narrow_input_grad),
     .conv3x3_narrow_weight_grad = SR_FN(conv3x3_narrow_weight_grad),
+    .span_sum = SR_FN(span_sum),
+    .span_squared_deviation = SR_FN(span_squared_deviation),
+    .span_sum_and_squares = SR_FN(span_sum_and_squares),
+    .affine_activate = SR_FN(affine_activate),
+    .norm_grad_sums = SR_FN(norm_grad_sums),
+    .norm_input_grad = SR_FN(norm_input_grad),
 };

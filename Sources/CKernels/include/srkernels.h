@@ -109,6 +109,26 @@ typedef struct {
                                        ptrdiff_t rows, ptrdiff_t width, const float *dy, ptrdiff_t dy_plane,
                                        ptrdiff_t out_channels, float *dw);
 
+    /// Batch-norm passes over one plane of n floats (norm_body.h), with z = x * scale + shift and
+    /// the activation y = z > 0 ? z : slope * z (slope 1: none). Sums in float lanes; the caller
+    /// adds planes up in double. span_sum: sum x. span_squared_deviation: sum (x - center)^2.
+    /// span_sum_and_squares: sums[0] = sum x, sums[1] = sum x^2.
+    float (*span_sum)(const float *x, ptrdiff_t n);
+    float (*span_squared_deviation)(const float *x, ptrdiff_t n, float center);
+    void (*span_sum_and_squares)(const float *x, ptrdiff_t n, float *sums);
+
+    /// y = act(x * scale + shift) (y may be x).
+    void (*affine_activate)(const float *x, ptrdiff_t n, float scale, float shift, float slope, float *y);
+
+    /// Backward sums with g = dL/dz = z > 0 ? dy : slope * dy: sums[0] = sum g, sums[1] = sum g
+    /// (x - mean), sums[2] = sum over z <= 0 of dy z (a PReLU slope's gradient).
+    void (*norm_grad_sums)(const float *dy, const float *x, ptrdiff_t n, float mean, float scale, float shift,
+                           float slope, float *sums);
+
+    /// dx = a g + b + k (x - mean) (dx may be dy).
+    void (*norm_input_grad)(const float *dy, const float *x, ptrdiff_t n, float mean, float scale, float shift,
+                            float slope, float a, float b, float k, float *dx);
+
 } sr_kernels;
 
 /// The table of `isa` (NULL for an unknown value). Calling a table the CPU cannot run faults.

@@ -4,56 +4,32 @@
 
 import Foundation
 
+// The span loops are the active path's C kernels (Sources/CKernels/norm_body.h): a LeakyReLU
+// is the batch-norm epilogue with scale 1 and shift 0.
+
 /// y = x > 0 ? x : slope * x over one span.
 @inline(__always)
 func spanLeaky(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, slope: Float) {
-    let end = blockedEnd(count)
-    var i = 0
-    while i < end {
-        let v = loadBlock(x, i)
-        storeBlock(v.replacing(with: v * slope, where: v .<= 0), y, i)
-        i += floatBlockWidth
-    }
-    while i < count {
-        y[i] = x[i] > 0 ? x[i] : slope * x[i]
-        i += 1
-    }
+    KernelPath.kernels.pointee.affine_activate(x, count, 1, 0, slope, y)
 }
 
 /// dx = x > 0 ? dy : slope * dy over one span.
 @inline(__always)
 func spanLeakyGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                        count: Int, slope: Float) {
-    let end = blockedEnd(count)
-    var i = 0
-    while i < end {
-        let d = loadBlock(dy, i)
-        storeBlock(d.replacing(with: d * slope, where: loadBlock(x, i) .<= 0), dx, i)
-        i += floatBlockWidth
-    }
-    while i < count {
-        dx[i] = x[i] > 0 ? dy[i] : slope * dy[i]
-        i += 1
-    }
+    KernelPath.kernels.pointee.norm_input_grad(dy, x, count, 0, 1, 0, slope, 1, 0, 0, dx)
 }
 
 /// sum over x <= 0 of dy * x over one span (a PReLU slope's gradient).
 @inline(__always)
 func spanNegativeProductSum(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) -> Float {
-    var accumulator = FloatBlock()
-    let end = blockedEnd(count)
-    var i = 0
-    while i < end {
-        let v = loadBlock(x, i)
-        accumulator += (loadBlock(dy, i) * v).replacing(with: 0, where: v .> 0)
-        i += floatBlockWidth
+    var sums: (Float, Float, Float) = (0, 0, 0)
+    withUnsafeMutablePointer(to: &sums) {
+        $0.withMemoryRebound(to: Float.self, capacity: 3) {
+            KernelPath.kernels.pointee.norm_grad_sums(dy, x, count, 0, 1, 0, 1, $0)
+        }
     }
-    var sum = accumulator.sum()
-    while i < count {
-        if x[i] <= 0 { sum += dy[i] * x[i] }
-        i += 1
-    }
-    return sum
+    return sums.2
 }
 
 /// PReLU with one slope per channel. x, y (N,C,H,W); slope (C).

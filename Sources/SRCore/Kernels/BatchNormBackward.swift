@@ -10,44 +10,19 @@
 // parameter gradients stay local (the gradient all-reduce averages them later).
 // Evaluation mode (statistics are constants): dx = scale g.
 
+// The span passes are the active ISA path's C kernels (Sources/CKernels/norm_body.h).
+
 /// Per-channel sums of one span: (sum g, sum g (x - mean), sum over z <= 0 of dy z).
 @inline(__always)
 private func spanGradientSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mean: Float,
                               scale: Float, shift: Float, slope: Float) -> (Float, Float, Float) {
-    var sumG = FloatBlock(), sumGCentered = FloatBlock(), sumSlope = FloatBlock()
-    let meanBlock = FloatBlock(repeating: mean)
-    let scaleBlock = FloatBlock(repeating: scale), shiftBlock = FloatBlock(repeating: shift)
-    let end = blockedEnd(count)
-    var i = 0
-    if slope == 1 {
-        while i < end {
-            let g = loadBlock(dy, i)
-            sumG += g
-            sumGCentered += g * (loadBlock(x, i) - meanBlock)
-            i += floatBlockWidth
-        }
-    } else {
-        while i < end {
-            let v = loadBlock(x, i), d = loadBlock(dy, i)
-            let z = v * scaleBlock + shiftBlock
-            let negative = z .<= 0
-            let g = d.replacing(with: d * slope, where: negative)
-            sumG += g
-            sumGCentered += g * (v - meanBlock)
-            sumSlope += (d * z).replacing(with: 0, where: .!negative)
-            i += floatBlockWidth
+    var sums: (Float, Float, Float) = (0, 0, 0)
+    withUnsafeMutablePointer(to: &sums) {
+        $0.withMemoryRebound(to: Float.self, capacity: 3) {
+            KernelPath.kernels.pointee.norm_grad_sums(dy, x, count, mean, scale, shift, slope, $0)
         }
     }
-    var (g0, g1, g2) = (sumG.sum(), sumGCentered.sum(), sumSlope.sum())
-    while i < count {
-        let z = x[i] * scale + shift
-        let g = z > 0 ? dy[i] : slope * dy[i]
-        g0 += g
-        g1 += g * (x[i] - mean)
-        if z <= 0 { g2 += dy[i] * z }
-        i += 1
-    }
-    return (g0, g1, g2)
+    return sums
 }
 
 /// dx = a g + b + k (x - mean) over one span (k = b = 0 in evaluation mode).
@@ -55,27 +30,7 @@ private func spanGradientSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Flo
 private func spanInputGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                count: Int, mean: Float, scale: Float, shift: Float, slope: Float,
                                a: Float, b: Float, k: Float) {
-    let meanBlock = FloatBlock(repeating: mean)
-    let scaleBlock = FloatBlock(repeating: scale), shiftBlock = FloatBlock(repeating: shift)
-    let aBlock = FloatBlock(repeating: a), bBlock = FloatBlock(repeating: b), kBlock = FloatBlock(repeating: k)
-    let end = blockedEnd(count)
-    var i = 0
-    while i < end {
-        let v = loadBlock(x, i), d = loadBlock(dy, i)
-        var g = d
-        if slope != 1 {
-            let z = v * scaleBlock + shiftBlock
-            g = d.replacing(with: d * slope, where: z .<= 0)
-        }
-        storeBlock(aBlock * g + bBlock + kBlock * (v - meanBlock), dx, i)
-        i += floatBlockWidth
-    }
-    while i < count {
-        let z = x[i] * scale + shift
-        let g = slope == 1 || z > 0 ? dy[i] : slope * dy[i]
-        dx[i] = a * g + b + k * (x[i] - mean)
-        i += 1
-    }
+    KernelPath.kernels.pointee.norm_input_grad(dy, x, count, mean, scale, shift, slope, a, b, k, dx)
 }
 
 /// x, dy, inputGrad (N,C,H,W); mean, invStd, gamma, beta, gammaGrad, betaGrad, slopeGrad (C).

@@ -3,7 +3,8 @@
 // blocks, LeakyReLU(0.2) in the discriminator's). The BN output z = x * scale + shift is never
 // stored: the activation is applied as it is written, and backward recomputes z from x.
 // Channels are split over the available threads; within a channel, every pass walks contiguous
-// planes in SIMD blocks, with plane sums added up in double. BatchNormReference.swift holds the
+// planes with the active ISA path's C kernels (Sources/CKernels/norm_body.h), with plane sums
+// added up in double. BatchNormReference.swift holds the
 // plain loops these are tested against.
 
 /// Sums a buffer of doubles across ranks in place (synchronised batch norm); nil on one process.
@@ -27,30 +28,11 @@ public enum ChannelActivation {
     }
 }
 
-/// y = act(x * scale + shift) over one span.
+/// y = act(x * scale + shift) over one span (the active path's C kernel, norm_body.h).
 @inline(__always)
 private func writeAffineActivated(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int,
                                   scale: Float, shift: Float, slope: Float) {
-    let end = blockedEnd(count)
-    let scaleBlock = FloatBlock(repeating: scale), shiftBlock = FloatBlock(repeating: shift)
-    var i = 0
-    if slope == 1 {
-        while i < end {
-            storeBlock(loadBlock(x, i) * scaleBlock + shiftBlock, y, i)
-            i += floatBlockWidth
-        }
-    } else {
-        while i < end {
-            let z = loadBlock(x, i) * scaleBlock + shiftBlock
-            storeBlock(z.replacing(with: z * slope, where: z .<= 0), y, i)
-            i += floatBlockWidth
-        }
-    }
-    while i < count {
-        let z = x[i] * scale + shift
-        y[i] = z > 0 ? z : slope * z
-        i += 1
-    }
+    KernelPath.kernels.pointee.affine_activate(x, count, scale, shift, slope, y)
 }
 
 /// Training mode. x, y (N,C,H,W); gamma, beta (C); y = act(BN(x)). Writes, per channel, the batch
@@ -68,6 +50,7 @@ public func batchNormForwardTraining(
     reduce: StatisticsReducer? = nil
 ) -> Int {
     let work = batch * channels * plane
+    let kernels = KernelPath.kernels.pointee
     var reduced = batch * plane
     // Once a channel's mean and biased variance are known: its statistics, then its output.
     func finish(_ c: Int, mu: Double, variance: Double, count: Int) {
@@ -93,9 +76,14 @@ public func batchNormForwardTraining(
                 for c in range {
                     var s1 = 0.0, s2 = 0.0
                     for n in 0..<batch {
-                        let (sum, squares) = spanSumAndSquares(x + (n * channels + c) * plane, count: plane)
-                        s1 += Double(sum)
-                        s2 += Double(squares)
+                        var pair: (Float, Float) = (0, 0)
+                        withUnsafeMutablePointer(to: &pair) {
+                            $0.withMemoryRebound(to: Float.self, capacity: 2) {
+                                kernels.span_sum_and_squares(x + (n * channels + c) * plane, plane, $0)
+                            }
+                        }
+                        s1 += Double(pair.0)
+                        s2 += Double(pair.1)
                     }
                     sums[c] = s1
                     sums[channels + c] = s2
@@ -118,11 +106,11 @@ public func batchNormForwardTraining(
         forEachRange(channels, work: 3 * work) { range in
             for c in range {
                 var sum = 0.0
-                for n in 0..<batch { sum += Double(spanSum(x + (n * channels + c) * plane, count: plane)) }
+                for n in 0..<batch { sum += Double(kernels.span_sum(x + (n * channels + c) * plane, plane)) }
                 let mu = sum / Double(count)
                 var squares = 0.0
                 for n in 0..<batch {
-                    squares += Double(spanSquaredDeviation(x + (n * channels + c) * plane, center: Float(mu), count: plane))
+                    squares += Double(kernels.span_squared_deviation(x + (n * channels + c) * plane, plane, Float(mu)))
                 }
                 finish(c, mu: mu, variance: squares / Double(count), count: count)
             }
