@@ -10,6 +10,11 @@ import SRModels
 public struct ValidationImage {
     public let name: String
     public let hr: RGBImage   // cropped to a multiple of the scale
+
+    public init(name: String, hr: RGBImage) {
+        self.name = name
+        self.hr = hr
+    }
 }
 
 public struct ValidationResult: Sendable {
@@ -95,16 +100,32 @@ public enum Validation {
         return out.withUnsafeBufferPointer { self.image($0.baseAddress!, width: resizer.outWidth, height: resizer.outHeight) }
     }
 
-    /// The SR image of `lr` by `superResolver` (inference mode, whole image, its skip and output range),
-    /// rounded to 8 bits; a colourising model sees only the lightness of `lr`.
-    public static func superResolve(_ superResolver: SuperResolver, _ lr: RGBImage) -> RGBImage {
+    /// LR tile side of validation: an image of more than tile x tile LR pixels is super-resolved
+    /// by the tiled Upscaler (overlap = the generator's receptive radius, so the same values up to
+    /// float rounding) instead of whole: whole images held the activations of the whole LR (a
+    /// 20-step tiny run validating 8 wallpapers of up to 14.7 megapixels peaked at 5.22 GB, tiled
+    /// at 2.63 GB; docs/training.md). The bundled sample photos (LR 128x128) stay whole, bit for
+    /// bit as before.
+    public static let tile = 192
+
+    /// The SR image of `lr` by `superResolver` (inference mode, its skip and output range), rounded
+    /// to 8 bits: whole up to `tile` x `tile` LR pixels, in tiles above (`tile` 0: always whole). A
+    /// colourising model sees only the lightness of `lr`, and always runs whole.
+    public static func superResolve(_ superResolver: SuperResolver, _ lr: RGBImage, tile: Int = Validation.tile) -> RGBImage {
+        let width = lr.width * superResolver.scale, height = lr.height * superResolver.scale
+        if tile > 0, lr.width * lr.height > tile * tile, superResolver.config.kind != .colorize {
+            let upscaler = Upscaler(model: TrainedModel(superResolver, file: "validation"), tile: tile)
+            let sr = upscaler.upscale(PlanarImage(lr))
+            return sr.values.withUnsafeBufferPointer { image($0.baseAddress!, width: width, height: height) }
+        }
         let sr = superResolver(lr)
-        return sr.withUnsafePointer { image($0, width: lr.width * superResolver.scale, height: lr.height * superResolver.scale) }
+        return sr.withUnsafePointer { image($0, width: width, height: height) }
     }
 
     /// Metrics of `superResolver` on `images`; SR results of the first `saveCount` go to `saveFolder`.
+    /// `tile`: as `superResolve`'s.
     public static func run(_ superResolver: SuperResolver, images: [ValidationImage], saveFolder: String?,
-                           saveCount: Int) throws -> ValidationResult {
+                           saveCount: Int, tile: Int = Validation.tile) throws -> ValidationResult {
         let scale = superResolver.scale
         var result = ValidationResult()
         if let saveFolder { try FileManager.default.createDirectory(atPath: saveFolder, withIntermediateDirectories: true) }
@@ -125,7 +146,7 @@ public enum Validation {
                 continue
             }
             let lr = resize(item.hr, scale: 1 / Double(scale))
-            let sr = superResolve(superResolver, lr)
+            let sr = superResolve(superResolver, lr, tile: tile)
             let bicubic = resize(lr, scale: Double(scale))
             let model = ImageMetrics.compare(sr, item.hr, border: scale)
             let baseline = ImageMetrics.compare(bicubic, item.hr, border: scale)

@@ -101,4 +101,30 @@ final class UpscalerTests: XCTestCase {
         XCTAssertEqual(estimate.parts[2].bytes, (192 + 8) * 4 * 28000 * 40)
         XCTAssertLessThan(estimate.total, 2_500_000_000)
     }
+
+    /// Validation runs an image above tile x tile LR pixels through the tiled Upscaler: the same
+    /// SR pixels as the whole image up to one 8-bit level where float rounding straddles a half,
+    /// so the metrics agree closely; an image within the tile stays whole, bit for bit.
+    func testValidationTilesLargeImagesAndKeepsSmallOnesWhole() throws {
+        for skip in [false, true] {
+            let superResolver = try model(globalSkip: skip).superResolver
+            let lr = image(width: 53, height: 38)
+            let lrImage = Validation.image(lr.values, width: lr.width, height: lr.height)
+            let whole = Validation.superResolve(superResolver, lrImage, tile: 0)
+            let tiled = Validation.superResolve(superResolver, lrImage, tile: 16)   // 2014 LR pixels > 256: 4 x 3 tiles
+            XCTAssertEqual([tiled.width, tiled.height], [212, 152])
+            let levels = zip(whole.pixels, tiled.pixels).map { abs(Int($0) - Int($1)) }
+            XCTAssertLessThanOrEqual(levels.max() ?? 99, 1, "global skip \(skip)")
+            XCTAssertLessThan(Double(levels.filter { $0 != 0 }.count) / Double(levels.count), 0.01, "global skip \(skip)")
+            XCTAssertEqual(Validation.superResolve(superResolver, lrImage, tile: 64), whole, "within the tile: whole")
+            // metrics of a held-out image, tiled and whole
+            let hr = Validation.image(image(width: 212, height: 152).values, width: 212, height: 152)
+            let item = ValidationImage(name: "x.png", hr: hr)
+            let a = try Validation.run(superResolver, images: [item], saveFolder: nil, saveCount: 0, tile: 0)
+            let b = try Validation.run(superResolver, images: [item], saveFolder: nil, saveCount: 0, tile: 16)
+            XCTAssertEqual(a.psnrBicubic, b.psnrBicubic)
+            XCTAssertEqual(a.psnr, b.psnr, accuracy: 0.01, "global skip \(skip)")
+            XCTAssertEqual(a.ssim, b.ssim, accuracy: 1e-4, "global skip \(skip)")
+        }
+    }
 }
