@@ -15,12 +15,9 @@ extension ImageMetrics {
         precondition(a.width == b.width && a.height == b.height, "metrics of images of different sizes")
         var squared = 0.0, count = 0, ssimSum = 0.0
         for c in 0..<3 {
-            let channel = { (image: RGBImage) in (0..<(image.width * image.height)).map { Double(image.pixels[3 * $0 + c]) } }
-            let (x, w, h) = cropped(channel(a), width: a.width, height: a.height, border: border)
-            let (y, _, _) = cropped(channel(b), width: b.width, height: b.height, border: border)
-            for i in 0..<x.count { squared += (x[i] - y[i]) * (x[i] - y[i]) }
-            count += x.count
-            ssimSum += ssim(x, y, width: w, height: h)
+            let (values, ssim) = streamed(a, b, border: border, squared: &squared) { image, offset in Double(image.pixels[offset + c]) }
+            count += values
+            ssimSum += ssim
         }
         let mse = squared / Double(max(count, 1))
         return (mse == 0 ? .infinity : 10 * log10(255 * 255 / mse), ssimSum / 3)

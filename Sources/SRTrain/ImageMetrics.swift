@@ -15,70 +15,88 @@ public enum ImageMetrics {
         }
     }
 
-    static func cropped(_ y: [Double], width: Int, height: Int, border: Int) -> ([Double], Int, Int) {
-        let w = width - 2 * border, h = height - 2 * border
-        var out = [Double](repeating: 0, count: max(w, 0) * max(h, 0))
-        for row in 0..<max(h, 0) {
-            for column in 0..<w { out[row * w + column] = y[(row + border) * width + column + border] }
-        }
-        return (out, w, h)
-    }
-
-    /// PSNR and SSIM of `a` against `b`, the Y channels computed once.
+    /// PSNR and SSIM of `a` against `b` on Y, streamed by rows (`streamed`).
     public static func compare(_ a: RGBImage, _ b: RGBImage, border: Int) -> (psnr: Double, ssim: Double) {
         precondition(a.width == b.width && a.height == b.height, "metrics of images of different sizes")
-        let (ya, w, h) = cropped(luma(a), width: a.width, height: a.height, border: border)
-        let (yb, _, _) = cropped(luma(b), width: b.width, height: b.height, border: border)
-        return (psnr(ya, yb), ssim(ya, yb, width: w, height: h))
+        var squared = 0.0
+        let (count, ssim) = streamed(a, b, border: border, squared: &squared) { image, offset in
+            let r = Double(image.pixels[offset]), g = Double(image.pixels[offset + 1]), b = Double(image.pixels[offset + 2])
+            return 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+        }
+        let mse = squared / Double(count)
+        return (mse == 0 ? .infinity : 10 * log10(255 * 255 / mse), ssim)
     }
 
     public static func psnr(_ a: RGBImage, _ b: RGBImage, border: Int) -> Double { compare(a, b, border: border).psnr }
 
     public static func ssim(_ a: RGBImage, _ b: RGBImage, border: Int) -> Double { compare(a, b, border: border).ssim }
 
-    static func psnr(_ ya: [Double], _ yb: [Double]) -> Double {
-        let mse = zip(ya, yb).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(ya.count)
-        return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
-    }
+    /// The SSIM window: 11 taps of a Gaussian of sigma 1.5, summing to 1.
+    static let window: [Double] = {
+        let taps = (0..<11).map { i in exp(-Double((i - 5) * (i - 5)) / (2 * 1.5 * 1.5)) }
+        let total = taps.reduce(0, +)
+        return taps.map { $0 / total }
+    }()
 
-    static func ssim(_ x: [Double], _ y: [Double], width w: Int, height h: Int) -> Double {
-        let radius = 5, size = 11
-        var window = [Double](repeating: 0, count: size)
-        for i in 0..<size { window[i] = exp(-Double((i - radius) * (i - radius)) / (2 * 1.5 * 1.5)) }
-        let total = window.reduce(0, +)
-        window = window.map { $0 / total }
-        // Separable Gaussian filtering over the valid region: horizontal, then vertical.
-        func filter(_ image: [Double]) -> [Double] {
-            let vw = w - size + 1, vh = h - size + 1
-            guard vw > 0, vh > 0 else { return [] }
-            var horizontal = [Double](repeating: 0, count: vw * h)
-            for row in 0..<h {
-                for column in 0..<vw {
-                    var sum = 0.0
-                    for k in 0..<size { sum += window[k] * image[row * w + column + k] }
-                    horizontal[row * vw + column] = sum
-                }
-            }
-            var out = [Double](repeating: 0, count: vw * vh)
-            for row in 0..<vh {
-                for column in 0..<vw {
-                    var sum = 0.0
-                    for k in 0..<size { sum += window[k] * horizontal[(row + k) * vw + column] }
-                    out[row * vw + column] = sum
-                }
-            }
-            return out
-        }
-        let muX = filter(x), muY = filter(y)
-        guard !muX.isEmpty else { return .nan }
-        let xx = filter(x.map { (v: Double) in v * v }), yy = filter(y.map { (v: Double) in v * v })
-        let xy = filter(zip(x, y).map { (p: (Double, Double)) in p.0 * p.1 })
+    /// One pass over the `border`-cropped planes of `a` and `b`, a row at a time, where
+    /// `sample(image, byte offset of the pixel)` is the plane's value: adds the squared differences
+    /// to `squared` (row-major) and returns (values compared, mean SSIM over the valid 11x11
+    /// windows, NaN when there is none). The Gaussian filtering is separable: each row is filtered
+    /// horizontally into a ring of 11 rows per quantity (x, y, x^2, y^2, xy), and each output row
+    /// vertically from the ring, so memory is 55 rows instead of whole planes (a 14.7-megapixel
+    /// image held over a gigabyte of double planes), with the same sums in the same order as
+    /// whole-plane filtering.
+    static func streamed(_ a: RGBImage, _ b: RGBImage, border: Int, squared: inout Double,
+                         sample: (RGBImage, Int) -> Double) -> (count: Int, ssim: Double) {
+        let w = max(a.width - 2 * border, 0), h = max(a.height - 2 * border, 0)
+        let size = window.count, vw = w - size + 1, vh = h - size + 1
+        let filtered = vw > 0 && vh > 0
+        var x = [Double](repeating: 0, count: w), y = [Double](repeating: 0, count: w)
+        var ring = [Double](repeating: 0, count: filtered ? 5 * size * vw : 0)  // (quantity, slot, column)
         let c1: Double = (0.01 * 255) * (0.01 * 255), c2: Double = (0.03 * 255) * (0.03 * 255)
         var sum = 0.0
-        for i in 0..<muX.count {
-            let sx = xx[i] - muX[i] * muX[i], sy = yy[i] - muY[i] * muY[i], sxy = xy[i] - muX[i] * muY[i]
-            sum += ((2 * muX[i] * muY[i] + c1) * (2 * sxy + c2)) / ((muX[i] * muX[i] + muY[i] * muY[i] + c1) * (sx + sy + c2))
+        for row in 0..<h {
+            for column in 0..<w {
+                let offset = 3 * ((row + border) * a.width + column + border)
+                x[column] = sample(a, offset)
+                y[column] = sample(b, offset)
+                squared += (x[column] - y[column]) * (x[column] - y[column])
+            }
+            guard filtered else { continue }
+            let slot = row % size
+            for column in 0..<vw {
+                var mx = 0.0, my = 0.0, mxx = 0.0, myy = 0.0, mxy = 0.0
+                for k in 0..<size {
+                    let u = x[column + k], v = y[column + k]
+                    mx += window[k] * u
+                    my += window[k] * v
+                    mxx += window[k] * (u * u)
+                    myy += window[k] * (v * v)
+                    mxy += window[k] * (u * v)
+                }
+                let base = slot * vw + column, plane = size * vw
+                ring[base] = mx
+                ring[plane + base] = my
+                ring[2 * plane + base] = mxx
+                ring[3 * plane + base] = myy
+                ring[4 * plane + base] = mxy
+            }
+            guard row >= size - 1 else { continue }
+            let first = row - (size - 1)  // the output row whose window ends at this row
+            for column in 0..<vw {
+                var m = (0.0, 0.0, 0.0, 0.0, 0.0)
+                for k in 0..<size {
+                    let base = ((first + k) % size) * vw + column, plane = size * vw
+                    m.0 += window[k] * ring[base]
+                    m.1 += window[k] * ring[plane + base]
+                    m.2 += window[k] * ring[2 * plane + base]
+                    m.3 += window[k] * ring[3 * plane + base]
+                    m.4 += window[k] * ring[4 * plane + base]
+                }
+                let sx = m.2 - m.0 * m.0, sy = m.3 - m.1 * m.1, sxy = m.4 - m.0 * m.1
+                sum += ((2 * m.0 * m.1 + c1) * (2 * sxy + c2)) / ((m.0 * m.0 + m.1 * m.1 + c1) * (sx + sy + c2))
+            }
         }
-        return sum / Double(muX.count)
+        return (w * h, filtered ? sum / Double(vw * vh) : .nan)
     }
 }

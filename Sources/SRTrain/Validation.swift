@@ -104,7 +104,7 @@ public enum Validation {
     /// by the tiled Upscaler (overlap = the generator's receptive radius, so the same values up to
     /// float rounding) instead of whole: whole images held the activations of the whole LR (a
     /// 20-step tiny run validating 8 wallpapers of up to 14.7 megapixels peaked at 5.22 GB, tiled
-    /// at 2.63 GB; docs/training.md). The bundled sample photos (LR 128x128) stay whole, bit for
+    /// at 2.63 GB, with the metrics streamed too at 1.97 GB; docs/training.md). The bundled sample photos (LR 128x128) stay whole, bit for
     /// bit as before.
     public static let tile = 192
 
