@@ -1,7 +1,8 @@
 // Contiguous float spans walked in SIMD blocks of 16 (four SSE or two AVX registers), with a
 // scalar tail. Sums accumulate in float blocks over one span (a plane of a few thousand values at
 // most, relative error about 1e-7 * sqrt(span / 16)) and the callers add spans up in double, so
-// results stay as accurate as a double loop while the inner loops vectorise.
+// results stay as accurate as a double loop while the inner loops vectorise. Batch norm's span
+// passes are the per-ISA C kernels of Sources/CKernels/norm_body.h.
 
 typealias FloatBlock = SIMD16<Float>
 let floatBlockWidth = 16
@@ -36,48 +37,6 @@ func spanSum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         i += 1
     }
     return sum
-}
-
-/// sum (x[i] - center)^2 over one span.
-@inline(__always)
-func spanSquaredDeviation(_ x: UnsafePointer<Float>, center: Float, count: Int) -> Float {
-    var accumulator = FloatBlock()
-    let end = blockedEnd(count)
-    let centerBlock = FloatBlock(repeating: center)
-    var i = 0
-    while i < end {
-        let d = loadBlock(x, i) - centerBlock
-        accumulator += d * d
-        i += floatBlockWidth
-    }
-    var sum = accumulator.sum()
-    while i < count {
-        let d = x[i] - center
-        sum += d * d
-        i += 1
-    }
-    return sum
-}
-
-/// (sum x[i], sum x[i]^2) over one span.
-@inline(__always)
-func spanSumAndSquares(_ x: UnsafePointer<Float>, count: Int) -> (Float, Float) {
-    var sums = FloatBlock(), squares = FloatBlock()
-    let end = blockedEnd(count)
-    var i = 0
-    while i < end {
-        let v = loadBlock(x, i)
-        sums += v
-        squares += v * v
-        i += floatBlockWidth
-    }
-    var sum = sums.sum(), square = squares.sum()
-    while i < count {
-        sum += x[i]
-        square += x[i] * x[i]
-        i += 1
-    }
-    return (sum, square)
 }
 
 /// No NaN or infinity among `count` floats: x * 0 is NaN exactly for those, and a sum of the
